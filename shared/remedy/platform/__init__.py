@@ -1,0 +1,1 @@
+"""Running remedy on one machine: local processes and their lifecycle."""
