@@ -58,7 +58,7 @@ class ServedApp:
 def make(app: WSGIApplication, *, host: str = "127.0.0.1", port: int = 0) -> ServedApp:
     """Bind ``app`` to ``host:port`` (0 picks a free port) without serving yet."""
     server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
-    server.daemon_threads = True
+    server.daemon_threads = True  # type: ignore[attr-defined]  # ThreadingMixIn's
     return ServedApp(server=server)
 
 

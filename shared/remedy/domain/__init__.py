@@ -1,0 +1,1 @@
+"""The pure core: identities, rules and decisions. No I/O, no client libraries."""

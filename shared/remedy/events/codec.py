@@ -1,0 +1,64 @@
+"""Turning HTTP requests into CloudEvents and remedy's events into HTTP replies.
+
+Both content modes are accepted on the way in (binary and structured, as Knative and
+GitHubSource send them); replies go out in binary mode, which a Knative broker routes
+back in as a new event. Decoding failures become :class:`BadEvent` with a reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cloudevents.conversion import to_binary
+from cloudevents.exceptions import GenericException
+from cloudevents.http import CloudEvent, from_http
+
+from remedy.events.models import TaskEvent
+
+SOURCE_PREFIX = "/remedy/"
+"""``source`` of every event a remedy function emits: ``/remedy/<function-name>``."""
+
+
+class BadEvent(ValueError):
+    """The request is not a usable CloudEvent; the message says why."""
+
+
+def decode(headers: Mapping[str, str], body: bytes) -> CloudEvent:
+    try:
+        event = from_http(dict(headers), body)
+    except GenericException as exc:
+        raise BadEvent(f"not a CloudEvent: {exc}") from exc
+    except ValueError as exc:  # malformed JSON in structured mode
+        raise BadEvent(f"not a CloudEvent: {exc}") from exc
+    return event
+
+
+def encode_binary(event: CloudEvent) -> tuple[dict[str, str], bytes]:
+    headers, body = to_binary(event)
+    return dict(headers), body if isinstance(body, bytes) else str(body).encode()
+
+
+def subject_for(repository: str, task_id: int) -> str:
+    return f"{repository}/tasks/{task_id}"
+
+
+def task_event(data: TaskEvent, *, producer: str, event_id: str, traceparent: str) -> CloudEvent:
+    """A remedy event: envelope fields mirrored as extensions so Triggers can filter."""
+    attributes: dict[str, Any] = {
+        "type": data.event_type,
+        "source": SOURCE_PREFIX + producer,
+        "id": event_id,
+        "subject": subject_for(data.repository, data.task_id),
+        "datacontenttype": "application/json",
+        "taskid": str(data.task_id),
+        "epoch": str(data.epoch),
+        "correlationid": data.correlation_id,
+        "traceparent": traceparent,
+    }
+    return CloudEvent(attributes, data.model_dump(mode="json"))
+
+
+def event_id(correlation_id: str, step: str) -> str:
+    """Deterministic ids: a replayed step emits an identical event, deduplicable by id."""
+    return f"{correlation_id}:{step}"

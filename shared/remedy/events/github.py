@@ -1,0 +1,106 @@
+"""Reading GitHub events however they arrive.
+
+webhook-gateway forwards GitHub's raw, lossless body; Knative's GitHubSource sends a
+re-serialised struct whose JSON drops unknown fields and omits false or empty ones
+(``deleted`` disappears when false). Both are accepted: the models below are lenient
+about what is missing, strict about what is malformed, and fall back on the
+CloudEvent's ``source`` and GitHubSource's extensions where the data is silent.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cloudevents.http import CloudEvent
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from remedy.domain.identifiers import InvalidIdentifier, Repository
+from remedy.domain.pushes import PushFacts
+
+GITHUB_HTML = "https://github.com/"
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class _Account(_Lenient):
+    login: str | None = None
+    name: str | None = None
+
+
+class _Repository(_Lenient):
+    full_name: str | None = None
+    name: str | None = None
+    owner: _Account | None = None
+
+
+class PushPayload(_Lenient):
+    ref: str
+    before: str = ""
+    after: str = ""
+    deleted: bool = False
+    forced: bool = False
+    pusher: _Account | None = None
+    sender: _Account | None = None
+    repository: _Repository | None = None
+
+
+class UnreadableEvent(ValueError):
+    """The event's data is not a GitHub payload remedy can read; the message says why."""
+
+
+def payload_dict(event: CloudEvent) -> dict[str, Any]:
+    data = event.get_data()
+    if isinstance(data, bytes | str):
+        try:
+            data = json.loads(data)
+        except ValueError as exc:
+            raise UnreadableEvent(f"event data is not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise UnreadableEvent(f"event data is {type(data).__name__}, not a JSON object")
+    return data
+
+
+def repository_of(event: CloudEvent, repository: _Repository | None) -> Repository:
+    candidates: list[str] = []
+    if repository is not None:
+        if repository.full_name:
+            candidates.append(repository.full_name)
+        if repository.owner and repository.name:
+            owner = repository.owner.login or repository.owner.name
+            if owner:
+                candidates.append(f"{owner}/{repository.name}")
+    source = str(event["source"])
+    if source.startswith(GITHUB_HTML):
+        candidates.append(source.removeprefix(GITHUB_HTML).strip("/"))
+    extensions = event.get_attributes()
+    if extensions.get("owner") and extensions.get("repository"):
+        candidates.append(f"{extensions['owner']}/{extensions['repository']}")
+    for candidate in candidates:
+        try:
+            return Repository.parse(candidate)
+        except InvalidIdentifier:
+            continue
+    raise UnreadableEvent("the event names no valid repository (data, source or extensions)")
+
+
+def push_facts(event: CloudEvent) -> PushFacts:
+    try:
+        payload = PushPayload.model_validate(payload_dict(event))
+    except ValidationError as exc:
+        raise UnreadableEvent(f"not a push payload: {exc.errors()[0]['msg']}") from exc
+    attributes = event.get_attributes()
+    pusher = (payload.pusher.name or payload.pusher.login) if payload.pusher else None
+    sender = payload.sender.login if payload.sender else None
+    return PushFacts(
+        repository=repository_of(event, payload.repository),
+        ref=payload.ref,
+        before=payload.before,
+        after=payload.after,
+        pusher=pusher or str(attributes.get("pusher") or ""),
+        sender=sender or str(attributes.get("sender") or ""),
+        deleted=payload.deleted,
+        forced=payload.forced,
+    )

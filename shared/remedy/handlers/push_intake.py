@@ -1,0 +1,97 @@
+"""push-intake's core: turn a remediation push into "remediation requested".
+
+Where duplicates are absorbed: here, and at every later step, by the idempotency
+ledger. push-intake keys its work by the push event's (source, id) — the id is GitHub's
+X-GitHub-Delivery, identical for a redelivery and for the same delivery arriving from
+both webhook-gateway and GitHubSource. The first delivery allocates the task's next
+epoch and records the reply; every duplicate (sequential or concurrent) gets the
+*identical* reply event back — same id, same epoch — instead of a new one. Replaying
+rather than swallowing matters: if the broker lost the first reply, the retry recovers
+it. Downstream steps key their own work by (delivery id, step), so an identical event
+arriving twice never has a second effect.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+
+from cloudevents.conversion import to_json
+from cloudevents.http import CloudEvent, from_json
+
+from remedy.domain.identifiers import validate_delivery_id, validate_sha
+from remedy.domain.pushes import Ignored, PushPolicy, RemediationPush, classify
+from remedy.events import catalogue, tracing
+from remedy.events.codec import event_id, task_event
+from remedy.events.github import push_facts
+from remedy.events.models import RemediationRequested
+from remedy.handlers.results import Ack, Outcome, Reply
+from remedy.ports import Epochs, Idempotency, Rejected, Steps
+
+PRODUCER = "push-intake"
+STEP = "remediation.requested"
+
+
+def epoch_name(push: RemediationPush) -> str:
+    return f"task:{push.task.key}"
+
+
+def fingerprint(push: RemediationPush) -> str:
+    facts = asdict(push)
+    facts["task"] = push.task.key
+    return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class PushIntake:
+    def __init__(self, *, policy: PushPolicy, idempotency: Idempotency, epochs: Epochs) -> None:
+        self._policy = policy
+        self._idempotency = idempotency
+        self._epochs = epochs
+
+    def handle(self, event: CloudEvent) -> Outcome:
+        if event["type"] != catalogue.PUSH:
+            raise Rejected(f"push-intake takes {catalogue.PUSH} events, not {event['type']}")
+        decision = classify(push_facts(event), self._policy)
+        if isinstance(decision, Ignored):
+            return Ack(decision.reason)
+        delivery = validate_delivery_id(str(event["id"]))
+        validate_sha(decision.before)
+        validate_sha(decision.after)
+        traceparent = tracing.child(event.get_attributes().get("traceparent"), delivery_id=delivery)
+
+        def work(steps: Steps) -> dict[str, object]:
+            return {"event": self._request(decision, delivery, traceparent, steps)}
+
+        result = self._idempotency.once(
+            source=str(event["source"]).lower(),
+            event_id=delivery,
+            fingerprint=fingerprint(decision),
+            work=work,
+        )
+        return Reply(from_json(str(result["event"])))
+
+    def _request(self, push: RemediationPush, delivery: str, traceparent: str, steps: Steps) -> str:
+        recorded = steps.get("epoch")
+        if recorded is None:
+            epoch = self._epochs.next(epoch_name(push))
+            steps.record("epoch", {"epoch": epoch})
+        else:
+            epoch = int(recorded["epoch"])
+        data = RemediationRequested(
+            task_id=push.task.task_id,
+            repository=push.task.repository.full_name,
+            head_sha=push.after,
+            correlation_id=delivery,
+            epoch=epoch,
+            branch=push.branch,
+            before_sha=push.before,
+            after_sha=push.after,
+            pusher=push.pusher,
+            delivery_id=delivery,
+            forced=push.forced,
+        )
+        reply: CloudEvent = task_event(
+            data, producer=PRODUCER, event_id=event_id(delivery, STEP), traceparent=traceparent
+        )
+        return to_json(reply).decode()
