@@ -22,6 +22,7 @@ from cloudevents.http import from_http
 from remedy.handlers.gateway import MAX_BODY_BYTES
 from remedy.platform.http_server import serve_in_thread
 from remedy.platform.ports import free_port
+from tests.conftest import REFERENCE
 from tests.intake.conftest import SECRET, RecordingSink, function_app, signed_headers
 
 Sink = tuple[RecordingSink, Any]
@@ -171,8 +172,6 @@ EXPECTED_SUBJECTS = {
 
 
 def _reference_payloads() -> list[Path]:
-    from tests.conftest import REFERENCE
-
     return sorted((REFERENCE / "github-webhooks").glob("*.json"))
 
 
