@@ -16,7 +16,7 @@ from remedy.domain.identifiers import MAX_TASK_ID
 from remedy.events import catalogue
 
 Sha = Annotated[str, Field(pattern=r"^[0-9a-f]{40}$", description="A full commit SHA.")]
-Login = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}(\[bot\])?$")]
+Login = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}(\[[bB][oO][tT]\])?$")]
 ResourceName = Annotated[
     str, Field(pattern=r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$", max_length=253)
 ]

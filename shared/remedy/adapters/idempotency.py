@@ -1,0 +1,86 @@
+"""The :class:`~remedy.ports.Idempotency` port over the Redis idempotency ledger.
+
+Handlers ask for "run this once for (source, id)" and get the recorded result back for
+duplicates; this adapter turns that into ledger claims, recovery points and the
+ledger's errors into the port's "retry later" / "rejected" answers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from remedy.adapters.ledger import (
+    InProgressElsewhere,
+    Ledger,
+    LedgerUnavailable,
+    PayloadMismatch,
+)
+from remedy.adapters.ledger_keys import LedgerKey
+from remedy.adapters.ledger_models import Claim, ClaimOutcome
+from remedy.ports import Rejected, RetryLater, Steps
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LEASE_S = 30.0
+"""A step that takes longer than this is presumed crashed and may be taken over."""
+
+
+class InProgress(RetryLater):
+    status = 409
+
+
+class Mismatch(Rejected):
+    status = 422
+
+
+class _ClaimSteps:
+    def __init__(self, ledger: Ledger, claim: Claim) -> None:
+        self._ledger = ledger
+        self._claim = claim
+        self._outputs = dict(claim.outputs)
+
+    def get(self, step: str) -> Mapping[str, Any] | None:
+        output = self._outputs.get(step)
+        return output if isinstance(output, Mapping) else None
+
+    def record(self, step: str, output: Mapping[str, Any]) -> None:
+        self._ledger.record_step(self._claim, step, output)
+        self._outputs[step] = dict(output)
+
+
+class LedgerIdempotency:
+    def __init__(self, ledger: Ledger, *, lease_s: float = DEFAULT_LEASE_S) -> None:
+        self._ledger = ledger
+        self._lease_s = lease_s
+
+    def once(
+        self,
+        *,
+        source: str,
+        event_id: str,
+        fingerprint: str,
+        work: Callable[[Steps], dict[str, Any]],
+    ) -> dict[str, Any]:
+        key = LedgerKey.for_event(source, event_id)
+        try:
+            claim = self._ledger.begin(key, fingerprint=fingerprint, lease_s=self._lease_s)
+        except InProgressElsewhere as exc:
+            raise InProgress(str(exc)) from exc
+        except PayloadMismatch as exc:
+            raise Mismatch(f"the same delivery arrived with a different payload: {exc}") from exc
+        except LedgerUnavailable as exc:
+            raise RetryLater(str(exc)) from exc
+        if claim.outcome is ClaimOutcome.DONE:
+            log.info("duplicate of %s: replaying its recorded result", key)
+            return dict(claim.result or {})
+        if claim.outcome is ClaimOutcome.RESUME:
+            log.info("resuming %s after %s", key, claim.recovery_point or "no step")
+        try:
+            result = work(_ClaimSteps(self._ledger, claim))
+        except BaseException as exc:
+            self._ledger.fail(claim, f"{type(exc).__name__}: {exc}")
+            raise
+        self._ledger.complete(claim, result)
+        return result
