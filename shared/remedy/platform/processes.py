@@ -7,6 +7,7 @@ whatever it forked (gunicorn workers), and nothing outlives ``remedy up``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -108,7 +109,5 @@ class Supervisor:
 
 
 def _signal_group(child: Child, signum: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(child.proc.pid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
