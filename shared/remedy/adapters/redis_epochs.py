@@ -74,4 +74,6 @@ class EpochCounter:
 
 
 def _resource(name: str) -> str:
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"epoch name must be a non-empty string, got {name!r}")
     return validate_resource(EPOCH_PREFIX + name)

@@ -1,0 +1,130 @@
+"""REDIS_URLS parsing and the fan-out to masters.
+
+Covers: valid lists (one or several masters, spaces, unix sockets); every kind of bad
+entry refused with a message naming it and never showing a password; a server listed
+twice (even under another db) refused; a stopped master and a hung master each count
+as a failure ("no vote") within a bounded time while the others answer; a master that
+restarted (losing its script cache) answers again; quorum arithmetic.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from remedy.adapters.redis_fanout import LuaScript, NodeFailure, NodeSet
+from remedy.adapters.redis_nodes import connect, parse_redis_urls, redact_url
+from remedy.platform.redis_servers import RedisServer
+
+ECHO = LuaScript.of("return ARGV[1]")
+# Generous bound for "fails fast": the fan-out deadline is 0.1 s.
+FAST_S = 2.0
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("redis://127.0.0.1:6379/0", ["redis://127.0.0.1:6379/0"]),
+        (
+            " redis://a:1/0 , redis://b:2/0,rediss://c:3 ",
+            ["redis://a:1/0", "redis://b:2/0", "rediss://c:3"],
+        ),
+        ("unix:///tmp/redis.sock", ["unix:///tmp/redis.sock"]),
+        ("redis://:pw@a:1/0", ["redis://:pw@a:1/0"]),
+    ],
+)
+def test_parses_comma_separated_urls(value: str, expected: list[str]) -> None:
+    assert parse_redis_urls(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("", "REDIS_URLS is empty"),
+        ("  ", "REDIS_URLS is empty"),
+        ("redis://a:1/0,,redis://b:2/0", "entry 2 is empty"),
+        ("http://a:1/0", "must start with redis://"),
+        ("a:6379", "must start with redis://"),
+        ("redis://:1/0", "names no host"),
+        ("redis://a:notaport/0", "invalid port"),
+        ("redis://a:1/zero", "not a number"),
+        ("unix://", "names no socket path"),
+        ("redis://a:1/0,redis://A:1/3", "repeats an earlier server"),
+        ("redis://a/0,redis://a:6379/0", "repeats an earlier server"),
+    ],
+)
+def test_refuses_bad_urls_with_a_clear_message(value: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_redis_urls(value)
+
+
+def test_errors_and_labels_never_show_passwords() -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_redis_urls("redis://user:s3cret@a:1/x")
+    assert "s3cret" not in str(caught.value)
+    assert "user:***@a:1" in str(caught.value)
+    assert redact_url("redis://:s3cret@h:1/0") == "redis://:***@h:1/0"
+    nodes = NodeSet(connect(["redis://:s3cret@127.0.0.1:1/0"]))
+    assert "s3cret" not in " ".join(nodes.labels)
+
+
+@pytest.mark.parametrize(("size", "quorum"), [(1, 1), (2, 2), (3, 2), (4, 3), (5, 3)])
+def test_quorum_is_a_strict_majority(size: int, quorum: int) -> None:
+    urls = [f"redis://127.0.0.1:{port}/0" for port in range(1, size + 1)]
+    assert NodeSet(connect(urls)).quorum == quorum
+
+
+def test_fan_out_answers_from_every_master(redis_urls: list[str]) -> None:
+    nodes = NodeSet(connect(redis_urls))
+    for _ in range(3):  # first call via the pool, later ones multiplexed
+        assert nodes.eval(ECHO, keys=[], args=["hi"]) == {0: b"hi", 1: b"hi", 2: b"hi"}
+    assert nodes.eval(ECHO, keys=[], args=["x"], only=[2]) == {2: b"x"}
+
+
+def test_stopped_master_is_a_quick_failure(own_redis_masters: list[RedisServer]) -> None:
+    nodes = NodeSet(connect([s.url for s in own_redis_masters]))
+    nodes.eval(ECHO, keys=[], args=["warm"])
+    own_redis_masters[1].stop()
+    for _ in range(2):  # once while believed healthy, once as known-failing
+        started = time.monotonic()
+        replies = nodes.eval(ECHO, keys=[], args=["hi"])
+        assert time.monotonic() - started < FAST_S
+        assert replies[0] == replies[2] == b"hi"
+        failure = replies[1]
+        assert isinstance(failure, NodeFailure)
+        assert "ConnectionError" in failure.reason
+        assert failure.node == nodes.labels[1]
+
+
+def test_hung_master_is_abandoned_at_the_deadline(redis_urls: list[str], black_hole: str) -> None:
+    nodes = NodeSet(connect([redis_urls[0], black_hole, redis_urls[1]]))
+    for _ in range(2):
+        started = time.monotonic()
+        replies = nodes.eval(ECHO, keys=[], args=["hi"])
+        assert time.monotonic() - started < FAST_S
+        assert replies[0] == replies[2] == b"hi"
+        assert isinstance(replies[1], NodeFailure)
+
+
+def test_restarted_master_answers_again(own_redis_masters: list[RedisServer]) -> None:
+    nodes = NodeSet(connect([s.url for s in own_redis_masters]))
+    assert nodes.eval(ECHO, keys=[], args=["a"])[0] == b"a"
+    assert nodes.eval(ECHO, keys=[], args=["a"])[0] == b"a"
+    own_redis_masters[0].restart()  # same port, empty script cache, stale connections
+    deadline = time.monotonic() + 5
+    reply: object = None
+    while time.monotonic() < deadline and reply != b"b":
+        reply = nodes.eval(ECHO, keys=[], args=["b"])[0]
+    assert reply == b"b"
+
+
+def test_script_errors_are_failures_not_exceptions(redis_urls: list[str]) -> None:
+    nodes = NodeSet(connect(redis_urls))
+    broken = LuaScript.of("return redis.call('NOSUCHCOMMAND')")
+    for _ in range(2):
+        replies = nodes.eval(broken, keys=[], args=[])
+        assert all(
+            isinstance(r, NodeFailure) and "script error" in r.reason for r in replies.values()
+        )
+    assert nodes.eval(ECHO, keys=[], args=["ok"])[0] == b"ok"
