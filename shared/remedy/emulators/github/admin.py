@@ -12,7 +12,7 @@ method   path                                                          body
 GET      /_emulator/stats  (DELETE clears)                             -
 GET      /_emulator/timeline  (DELETE clears)                          -
 POST     /_emulator/reset                                              -
-POST     /_emulator/users                                              login, token, type
+POST     /_emulator/users                                              login, token?, type?
 PUT      /_emulator/repos/{owner}/{repo}/pulls/{number}/head           sha
 GET      /_emulator/ratelimit                                          -
 PUT      /_emulator/ratelimit/primary                                  limit, window_seconds,
@@ -52,7 +52,7 @@ class _Body(BaseModel):
 
 class NewUser(_Body):
     login: str
-    token: str = Field(min_length=8)
+    token: str | None = Field(default=None, min_length=8)
     type: Literal["User", "Organization", "Bot"] | None = None
 
 
@@ -169,7 +169,8 @@ def _reset(api: AdminApi, call: AdminCall) -> Reply:
 def _add_user(api: AdminApi, call: AdminCall) -> Reply:
     spec = call.parse(NewUser)
     user = api.backend.model.add_user(spec.login, type=spec.type)
-    api.backend.model.add_token(spec.token, user.login)
+    if spec.token is not None:
+        api.backend.model.add_token(spec.token, user.login)
     return Reply(201, {"login": user.login, "id": user.id, "type": user.type})
 
 

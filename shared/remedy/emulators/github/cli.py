@@ -68,3 +68,16 @@ def run(args: argparse.Namespace) -> int:
     finally:
         served.server.server_close()
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m remedy.emulators.github.cli``: the same command without the CLI tree."""
+    parser = argparse.ArgumentParser(prog="remedy emulate")
+    add_parser(parser.add_subparsers(dest="emulator", required=True))
+    args = parser.parse_args(["github", *(sys.argv[1:] if argv is None else argv)])
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

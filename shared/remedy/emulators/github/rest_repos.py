@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from remedy.emulators.github import shapes
+from remedy.emulators.github import errors, shapes
 from remedy.emulators.github.backend import Backend
 from remedy.emulators.github.records import RepoRef
+from remedy.emulators.github.store import LOGIN
 from remedy.emulators.github.wire import (
     Call,
     Handler,
@@ -24,6 +25,22 @@ def get_authenticated_user(backend: Backend, call: Call) -> Reply:
 
 def get_user(backend: Backend, call: Call) -> Reply:
     return ok(shapes.full_user(backend.model.user(call.args["username"]), call.base))
+
+
+def get_org(backend: Backend, call: Call) -> Reply:
+    """Organisations are taken to exist, like branches: GitHub has no API to create
+    one, and PyGithub reads the organisation before creating a repository in it. A
+    login that is a user's (or not a valid login) is 404, as on GitHub."""
+    docs = "https://docs.github.com/rest/orgs/orgs#get-an-organization"
+    login = call.args["org"]
+    model = backend.model
+    with model.lock:
+        known = model.store.users.get(login.lower())
+        if known is None and LOGIN.match(login):
+            known = model.add_user(login, type="Organization")
+        if known is None or known.type != "Organization":
+            raise errors.not_found(docs)
+        return ok(shapes.organization(known, call.base))
 
 
 def rate_limit(backend: Backend, call: Call) -> Reply:
@@ -118,6 +135,7 @@ def delete_label(backend: Backend, call: Call) -> Reply:
 ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/user", get_authenticated_user),
     ("GET", "/users/{username}", get_user),
+    ("GET", "/orgs/{org}", get_org),
     ("GET", "/rate_limit", rate_limit),
     ("POST", "/user/repos", create_user_repo),
     ("POST", "/orgs/{org}/repos", create_org_repo),

@@ -75,6 +75,41 @@ def full_user(u: User, base: str) -> Json:
     }
 
 
+def organization(org: User, base: str) -> Json:
+    """``GET /orgs/{org}``."""
+    api = f"{base}/orgs/{org.login}"
+    return {
+        "login": org.login,
+        "id": org.id,
+        "node_id": node_id("Organization", org.id),
+        "url": api,
+        "repos_url": f"{api}/repos",
+        "events_url": f"{api}/events",
+        "hooks_url": f"{api}/hooks",
+        "issues_url": f"{api}/issues",
+        "members_url": f"{api}/members{{/member}}",
+        "public_members_url": f"{api}/public_members{{/member}}",
+        "avatar_url": f"{base}/avatars/u/{org.id}?v=4",
+        "description": None,
+        "name": None,
+        "company": None,
+        "blog": "",
+        "location": None,
+        "email": None,
+        "is_verified": False,
+        "has_organization_projects": True,
+        "has_repository_projects": True,
+        "public_repos": 0,
+        "public_gists": 0,
+        "followers": 0,
+        "following": 0,
+        "html_url": f"{base}/{org.login}",
+        "created_at": org.created_at,
+        "updated_at": org.created_at,
+        "type": "Organization",
+    }
+
+
 _REPO_TEMPLATES = (
     ("keys_url", "/keys{/key_id}"),
     ("collaborators_url", "/collaborators{/collaborator}"),
