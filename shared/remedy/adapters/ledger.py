@@ -110,9 +110,7 @@ class Ledger:
         """Claim ``key`` (see the module docstring for the outcomes and errors)."""
         if not isinstance(fingerprint, str) or not _FINGERPRINT.match(fingerprint):
             raise ValueError("fingerprint must be 1-128 printable characters (use fingerprint())")
-        lease = self.lease_s if lease_s is None else lease_s
-        if not 0 < lease <= self.record_ttl_s:
-            raise ValueError(f"lease_s must be in (0, {self.record_ttl_s:g}], got {lease}")
+        lease = self._lease(self.lease_s if lease_s is None else lease_s)
         owner = secrets.token_hex(16)
         outcome, _, entry = self._run(
             BEGIN, key, [fingerprint, owner, _ms(lease), _ms(self.record_ttl_s)]
@@ -149,9 +147,10 @@ class Ledger:
             [step, _json("step output", output), _ms(claim.lease_s), _ms(self.record_ttl_s)],
         )
 
-    def renew(self, claim: Claim) -> None:
-        """Extend the claim's lease by ``claim.lease_s`` during a long step."""
-        self._write(RENEW, claim, [_ms(claim.lease_s), _ms(self.record_ttl_s)])
+    def renew(self, claim: Claim, *, lease_s: float | None = None) -> None:
+        """Extend the claim's lease (from now) during a long step."""
+        lease = self._lease(claim.lease_s if lease_s is None else lease_s)
+        self._write(RENEW, claim, [_ms(lease), _ms(self.record_ttl_s)])
 
     def complete(self, claim: Claim, result: Mapping[str, Any]) -> None:
         """Mark done; later ``begin`` calls get ``DONE`` with ``result`` to replay."""
@@ -167,6 +166,11 @@ class Ledger:
     def get(self, key: LedgerKey) -> LedgerEntry | None:
         """The entry as stored (with its remaining TTL), or None."""
         return self._run(READ, key, [])[2]
+
+    def _lease(self, lease_s: float) -> float:
+        if not 0 < lease_s <= self.record_ttl_s:
+            raise ValueError(f"lease_s must be in (0, {self.record_ttl_s:g}], got {lease_s}")
+        return lease_s
 
     def _write(self, script: LuaScript, claim: Claim, args: list[str | int]) -> None:
         if not claim.owner:
