@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -156,12 +157,13 @@ def test_failed_attempt_resumes_with_its_error(ledger: Ledger) -> None:
 def test_only_the_owner_writes(ledger: Ledger) -> None:
     claim = ledger.begin(KEY, fingerprint=PAYLOAD)
     forged = dataclasses.replace(claim, owner="f" * 32)
-    for write in (
+    writes: list[Callable[[], None]] = [
         lambda: ledger.record_step(forged, "labels", {}),
         lambda: ledger.renew(forged),
         lambda: ledger.complete(forged, {}),
         lambda: ledger.fail(forged, "no"),
-    ):
+    ]
+    for write in writes:
         with pytest.raises(ClaimLost):
             write()
     entry = ledger.get(KEY)

@@ -102,7 +102,7 @@ class Ledger:
         timeout_s: float = DEFAULT_TIMEOUT_S,
     ) -> Ledger:
         """The ledger on the first master of ``REDIS_URLS`` (see the module docstring)."""
-        listed = parse_redis_urls(urls) if isinstance(urls, str) else list(urls)
+        listed = parse_redis_urls(urls if isinstance(urls, str) else ",".join(urls))
         (client,) = connect(listed[:1], socket_timeout_s=timeout_s)
         return cls(client, record_ttl_s=record_ttl_s, lease_s=lease_s, timeout_s=timeout_s)
 

@@ -84,7 +84,7 @@ def _checked(what: str, value: str) -> str:
     return value
 
 
-def fingerprint(payload: bytes | Mapping[str, Any]) -> str:
+def fingerprint(payload: bytes | bytearray | memoryview | Mapping[str, Any]) -> str:
     """``sha256:<hex>`` of raw bytes, or of a mapping's canonical JSON.
 
     Fingerprint what the step acts on. The same GitHub delivery can reach remedy as

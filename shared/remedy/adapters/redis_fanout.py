@@ -109,7 +109,7 @@ class NodeSet:
     def from_urls(
         cls, urls: str | Sequence[str], *, socket_timeout_s: float = DEFAULT_NODE_TIMEOUT_S
     ) -> NodeSet:
-        listed = parse_redis_urls(urls) if isinstance(urls, str) else list(urls)
+        listed = parse_redis_urls(urls if isinstance(urls, str) else ",".join(urls))
         return cls(connect(listed, socket_timeout_s=socket_timeout_s))
 
     @property
@@ -151,6 +151,9 @@ class NodeSet:
                 if future.done():
                     replies[index] = future.result()
                 else:
+                    # Not started yet: never run it late, where it could still take
+                    # a lock the caller has already given up on.
+                    future.cancel()
                     self._healthy[index] = False
                     replies[index] = NodeFailure(
                         self.labels[index],
@@ -240,7 +243,7 @@ class NodeSet:
 
     def _failed(self, index: int, exc: BaseException) -> NodeFailure:
         self._healthy[index] = False
-        return NodeFailure(self.labels[index], f"{type(exc).__name__}: {exc}")
+        return NodeFailure(self.labels[index], f"{type(exc).__name__}: {str(exc).rstrip('.')}")
 
 
 def _remaining(deadline: float) -> float:
