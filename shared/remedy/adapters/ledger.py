@@ -115,7 +115,8 @@ class Ledger:
         outcome, _, entry = self._run(
             BEGIN, key, [fingerprint, owner, _ms(lease), _ms(self.record_ttl_s)]
         )
-        assert entry is not None, "BEGIN always answers with the entry"
+        if entry is None:
+            raise LedgerError(f"ledger {key}: BEGIN answered {outcome!r} without the entry")
         if outcome == "mismatch":
             raise PayloadMismatch(
                 f"ledger {key} was first seen with payload {entry.fingerprint[:19]}…, this "
