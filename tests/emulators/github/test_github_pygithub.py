@@ -210,3 +210,17 @@ def test_pull_edit_closes_and_reopens(repo: Repository, pr: PullRequest) -> None
     assert fetched.closed_at is not None
     pr.edit(state="open")
     assert repo.get_pull(pr.number).closed_at is None
+
+
+def test_pending_review_is_seen_by_its_author_only(github: GitHubEmulator, pr: PullRequest) -> None:
+    """A review created without ``event`` is PENDING and visible only to its author;
+    a second pending review by the same user is 422."""
+    tess = github.client(token=github.add_user("5DLabs-Tess"))
+    as_tess = tess.get_repo("remedy-bot/demo").get_pull(pr.number)
+    pending = as_tess.create_review(body="draft")
+    assert pending.state == "PENDING"
+    assert [each.state for each in as_tess.get_reviews()] == ["PENDING"]
+    assert pr.get_reviews().totalCount == 0
+    with pytest.raises(GithubException) as raised:
+        as_tess.create_review(body="another draft")
+    assert raised.value.data["errors"] == ["User can only have one pending review per pull request"]

@@ -14,6 +14,7 @@ import sys
 from types import FrameType
 from typing import Any
 
+from remedy import logs
 from remedy.emulators.github.model import DEFAULT_LOGIN
 from remedy.emulators.github.server import GitHubEmulator
 
@@ -57,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:
         print(f"cannot start the GitHub emulator: {error}", file=sys.stderr)
         return 1
+    # Printed below on purpose; kept out of any log line all the same.
+    logs.register_secret(emulator.token)
+    logs.register_secret(emulator.admin_token)
     print(f"GitHub emulator: {served.url}", flush=True)
     print(f"token ({args.login}): {emulator.token}", flush=True)
     print(f"admin token: {emulator.admin_token}", flush=True)

@@ -268,8 +268,15 @@ class Reviews:
                 "User can only have one pending review per pull request", REVIEW_DOCS
             )
 
-    def list(self, ref: IssueRef) -> list[Review]:
+    def list(self, ref: IssueRef, *, viewer: str | None = None) -> list[Review]:
+        """Submitted reviews, plus ``viewer``'s own pending one: GitHub shows a pending
+        review to its author only."""
+        mine = (viewer or "").lower()
         with self._store.lock:
             pull = self._pulls.get(ref).pull
             assert pull is not None
-            return list(pull.reviews)
+            return [
+                each
+                for each in pull.reviews
+                if each.state != "PENDING" or each.user.login.lower() == mine
+            ]

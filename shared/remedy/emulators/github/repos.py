@@ -2,8 +2,10 @@
 
 A new repository gets GitHub's nine default labels, as the recorded octokit
 ``labels`` scenario shows: listing a fresh repository's labels returns them.
-Organisations spring into being on their first repository: GitHub has no API to
-create one, and the emulator must be seedable through the API alone.
+Organisations are taken to exist (like branches): the first mention of an
+organisation login, by ``GET /orgs/{org}`` or a repository created in it, makes
+it. GitHub has no API to create one, and the emulator must be seedable through
+the API alone.
 """
 
 from __future__ import annotations

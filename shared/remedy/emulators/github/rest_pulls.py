@@ -93,7 +93,7 @@ def list_reviews(backend: Backend, call: Call) -> Reply:
     model = backend.model
     with model.lock:
         pull = model.pulls.get(call.issue)
-        page, links = paginate(call, model.reviews.list(call.issue))
+        page, links = paginate(call, model.reviews.list(call.issue, viewer=call.actor.login))
         return ok([shapes.review(each, pull, call.base) for each in page], links)
 
 
