@@ -251,3 +251,17 @@ def test_stats_count_per_templated_endpoint(
     snapshot = github.backend.stats.snapshot()
     assert snapshot["total"] == 5
     assert snapshot["statuses"] == {"200": 3, "304": 1, "404": 1}
+
+
+def test_an_emulator_bug_is_a_json_500_and_serving_goes_on(
+    github: GitHubEmulator, http: Http, pr: PullRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(github.model.pulls, "get", broken)
+    answer = http.get(PULL)
+    assert answer.status_code == 500
+    assert answer.json()["message"] == "Server Error"
+    monkeypatch.undo()
+    assert http.get(PULL).status_code == 200

@@ -1,8 +1,9 @@
 """The GitHub REST API emulator as a WSGI app.
 
-One request goes: count it → authenticate (``Authorization: token X``, ``Bearer X``
-or Basic with the token as password; else 401 as GitHub words it) → injected fault
-→ secondary limit → primary limit → route → handler → JSON with GitHub's headers.
+One request goes: match a route → authenticate (``Authorization: token X``,
+``Bearer X`` or Basic with the token as password; else 401 as GitHub words it) →
+injected fault → secondary limit → primary limit → handler (404 when no route) →
+JSON with GitHub's headers → counted in the per-endpoint stats, whatever the answer.
 GET answers carry a strong ``ETag`` of their body; a matching ``If-None-Match`` gets
 304 with no body, and the 304 is refunded to the primary budget (GitHub: conditional
 requests answered 304 do not count). Requests under ``/_emulator/`` go to the admin
@@ -18,6 +19,7 @@ import base64
 import binascii
 import hashlib
 import itertools
+import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -32,6 +34,8 @@ from remedy.emulators.github.wire import Call, Handler, Headers, Reply, base_url
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+logger = logging.getLogger(__name__)
 
 FREE_ENDPOINTS = frozenset({"GET /rate_limit"})
 _WITH_BODY = frozenset({"POST", "PATCH", "PUT", "DELETE"})
@@ -161,6 +165,9 @@ class GitHubApi:
             reply = handler(self.backend, call)
         except errors.ApiError as error:
             return _error(error)
+        except Exception:  # a bug in the emulator: answer like GitHub's 500, keep serving
+            logger.exception("GitHub emulator failed on %s %s", method, path)
+            return _error(errors.ApiError(500, "Server Error"))
         if method == "GET" and reply.status == 200:
             return _conditional(environ, reply)
         return reply
