@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from remedy.adapters.redis_nodes import parse_redis_urls
 from remedy.domain.branches import DEFAULT_TASK_BRANCH_PATTERN, TaskBranchPattern
 from remedy.domain.identifiers import InvalidIdentifier, LoginSet
 from remedy.domain.signatures import parse_secrets
@@ -37,12 +38,11 @@ def sink_url(env: Mapping[str, str] | None = None) -> str:
 
 
 def redis_urls(env: Mapping[str, str] | None = None) -> list[str]:
-    raw = _get(env, "REDIS_URLS")
-    urls = [part.strip() for part in raw.split(",") if part.strip()]
-    bad = [url for url in urls if not url.startswith(("redis://", "rediss://", "unix://"))]
-    if bad:
-        raise ConfigError(f"REDIS_URLS has entries that are not redis:// URLs: {bad}")
-    return urls
+    """REDIS_URLS: independent masters, comma-separated (1 for development, 3+ odd)."""
+    try:
+        return parse_redis_urls(_get(env, "REDIS_URLS"))
+    except ValueError as exc:
+        raise ConfigError(f"REDIS_URLS: {exc}") from exc
 
 
 def implementation_agents(env: Mapping[str, str] | None = None) -> LoginSet:

@@ -11,12 +11,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from remedy.adapters.ledger import (
-    InProgressElsewhere,
-    Ledger,
-    LedgerUnavailable,
-    PayloadMismatch,
-)
+from remedy.adapters.ledger import InProgressElsewhere, Ledger, LedgerError, PayloadMismatch
 from remedy.adapters.ledger_keys import LedgerKey
 from remedy.adapters.ledger_models import Claim, ClaimOutcome
 from remedy.ports import Rejected, RetryLater, Steps
@@ -70,8 +65,6 @@ class LedgerIdempotency:
             raise InProgress(str(exc)) from exc
         except PayloadMismatch as exc:
             raise Mismatch(f"the same delivery arrived with a different payload: {exc}") from exc
-        except LedgerUnavailable as exc:
-            raise RetryLater(str(exc)) from exc
         if claim.outcome is ClaimOutcome.DONE:
             log.info("duplicate of %s: replaying its recorded result", key)
             return dict(claim.result or {})
@@ -80,7 +73,14 @@ class LedgerIdempotency:
         try:
             result = work(_ClaimSteps(self._ledger, claim))
         except BaseException as exc:
-            self._ledger.fail(claim, f"{type(exc).__name__}: {exc}")
+            self._give_up(claim, exc)
             raise
         self._ledger.complete(claim, result)
         return result
+
+    def _give_up(self, claim: Claim, error: BaseException) -> None:
+        """Record the failure for the next attempt, never masking ``error`` itself."""
+        try:
+            self._ledger.fail(claim, f"{type(error).__name__}: {error}")
+        except LedgerError as exc:
+            log.warning("could not record the failure of %s: %s", claim.key, exc)

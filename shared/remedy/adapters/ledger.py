@@ -42,6 +42,7 @@ from remedy.adapters.ledger_models import Claim, ClaimOutcome, LedgerEntry, deco
 from remedy.adapters.ledger_scripts import BEGIN, FINISH, READ, RECORD_STEP, RENEW
 from remedy.adapters.redis_fanout import LuaScript, NodeFailure, NodeSet
 from remedy.adapters.redis_nodes import connect, parse_redis_urls
+from remedy.ports import RetryLater
 
 DEFAULT_RECORD_TTL_S = 7 * 24 * 3600.0
 DEFAULT_LEASE_S = 60.0
@@ -55,7 +56,7 @@ class LedgerError(RuntimeError):
     """Base of the ledger errors."""
 
 
-class LedgerUnavailable(LedgerError):
+class LedgerUnavailable(LedgerError, RetryLater):
     """The ledger's Redis master did not answer; retry later (never run unrecorded)."""
 
 

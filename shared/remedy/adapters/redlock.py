@@ -38,6 +38,7 @@ from remedy.adapters.redlock_scripts import (
     fence_key,
 )
 from remedy.domain.identifiers import Repository, validate_task_id
+from remedy.ports import RetryLater
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,8 @@ RETRY_CAP_S = 0.05
 _RESOURCE = re.compile(r"^[\x21-\x7e]{1,256}$")
 
 
-class LockError(RuntimeError):
-    """Base of the lock errors; handlers map it to "retry later"."""
+class LockError(RetryLater):
+    """Base of the lock errors: transient, so the delivery is retried later."""
 
 
 class LockUnavailable(LockError):
