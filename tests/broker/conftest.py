@@ -21,12 +21,24 @@ from tests.broker.support import SUBSCRIBERS, TOPOLOGY, Subscriber, urls
 BrokerFactory = Callable[..., LocalBroker]
 
 
-@pytest.fixture
-def subscribers() -> Iterator[dict[str, Subscriber]]:
+@pytest.fixture(scope="session")
+def subscriber_servers() -> Iterator[dict[str, Subscriber]]:
     started = {name: Subscriber(name) for name in SUBSCRIBERS}
     yield started
     for subscriber in started.values():
         subscriber.served.stop()
+
+
+@pytest.fixture
+def subscribers(subscriber_servers: dict[str, Subscriber]) -> dict[str, Subscriber]:
+    """The subscriber servers, reset: no requests seen, answering 202.
+
+    Servers are shared across tests; a test's broker is stopped (its scheduled retries
+    dropped, running deliveries finished) before the next test resets them.
+    """
+    for subscriber in subscriber_servers.values():
+        subscriber.reset()
+    return subscriber_servers
 
 
 @pytest.fixture

@@ -127,6 +127,12 @@ class Subscriber:
     def url(self) -> str:
         return self.served.url
 
+    def reset(self) -> None:
+        """Forget requests and answer 202 again (between tests sharing the server)."""
+        with self._changed:
+            self._received.clear()
+        self.responder = status(202)
+
     @property
     def received(self) -> list[Received]:
         with self._changed:
