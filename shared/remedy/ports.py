@@ -7,10 +7,13 @@ inheriting from anything.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from cloudevents.http import CloudEvent
+
+from remedy.domain.agents import AgentRun
+from remedy.domain.remediation import RemediationState
 
 
 class EventSink(Protocol):
@@ -76,3 +79,79 @@ class Epochs(Protocol):
     """Per-task epochs: strictly increasing numbers, a newer one supersedes older work."""
 
     def next(self, name: str) -> int: ...
+
+
+class Conflict(RetryLater):
+    """A write lost a compare-and-swap (stale resourceVersion): re-read and retry."""
+
+    status = 409
+
+
+class PullRequests(Protocol):
+    """The task's pull request on GitHub: found once, then only single-label writes.
+
+    GitHub takes no ``If-Match`` on writes, so labels are never PUT as a set computed
+    from a stale read: one label is added or removed at a time.
+    """
+
+    def find_open(self, repository: str, *, branch: str, task_id: int) -> int | None:
+        """The open PR whose head is ``branch`` (one read), else one labelled ``task-<id>``."""
+
+    def remove_label(self, repository: str, number: int, label: str) -> bool:
+        """Remove ``label``; False when it was not on the PR (GitHub's 404)."""
+
+    def add_labels(self, repository: str, number: int, labels: Sequence[str]) -> None:
+        """Add ``labels`` in one request (missing repository labels are created)."""
+
+
+class NotFound(LookupError):
+    """The object is gone (Kubernetes 404)."""
+
+
+class AgentRuns(Protocol):
+    """CodeRuns across the namespaces remedy watches (REMEDY_CODERUN_NAMESPACES)."""
+
+    def list_for_task(self, task_id: int) -> list[AgentRun]:
+        """Every CodeRun labelled ``task-id=<task_id>``, whatever its agent or phase."""
+
+    def get(self, namespace: str, name: str) -> AgentRun:
+        """The run, or :class:`NotFound`."""
+
+    def annotate(self, run: AgentRun, annotations: Mapping[str, str]) -> AgentRun:
+        """Merge ``annotations`` into the run, guarded by its resourceVersion.
+
+        Raises :class:`Conflict` when the run changed since it was read and
+        :class:`NotFound` when it is gone.
+        """
+
+    def delete(self, run: AgentRun, *, grace_period_s: int | None) -> None:
+        """Delete this very run (uid precondition); a run already gone is not an error."""
+
+    def gone(self, run: AgentRun) -> bool:
+        """Whether the run no longer exists (404, or its name now holds another uid)."""
+
+
+class RemediationStates(Protocol):
+    """One ``task-<id>-remediation-state`` ConfigMap per task, written with CAS."""
+
+    def load(self, task_id: int) -> tuple[RemediationState | None, str | None]:
+        """The state and its resourceVersion, or (None, None) when there is none yet."""
+
+    def save(self, state: RemediationState, *, resource_version: str | None) -> str:
+        """Create (``resource_version`` None) or replace it; :class:`Conflict` if stale."""
+
+    def task_ids(self) -> list[int]:
+        """Every task that has a remediation state (for the reconciler)."""
+
+
+class Workflows(Protocol):
+    """Play workflows (argoproj.io/v1alpha1) in REMEDY_WORKFLOW_NAMESPACE."""
+
+    def find(self, task_id: int) -> dict[str, Any] | None:
+        """The task's play workflow (labels workflow-type=play-orchestration, task-id=T).
+
+        When several match, the newest unfinished one.
+        """
+
+    def replace(self, workflow: dict[str, Any]) -> dict[str, Any]:
+        """Update the whole object with its resourceVersion; :class:`Conflict` if stale."""
