@@ -11,7 +11,8 @@ Mirrors knative/eventing ``pkg/kncloudevents/retries.go``:
   otherwise retries follow each other without a pause (Knative's zero backoff).
 - ``timeout`` bounds each request, not the whole delivery.
 - A Broker without ``delivery`` gets Knative's ``config-br-defaults``: 10 retries,
-  exponential, PT0.2S. A Trigger with ``delivery`` replaces the Broker's as a whole.
+  exponential, PT0.2S. A Trigger with ``delivery`` replaces the Broker's as a whole
+  (``subscribeToBrokerChannel`` in pkg/reconciler/broker/trigger does the same).
 
 ``Retry-After`` is ignored, as on Knative unless the alpha ``retryAfterMax`` is set.
 """

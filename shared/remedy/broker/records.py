@@ -3,7 +3,8 @@
 Deliveries are concurrent, so tests cannot sleep and look: they wait on a condition
 with a deadline (:meth:`Records.wait_for`), which every new record re-checks. The
 records are append-only and the lists returned are copies, so readers never see a
-half-written state.
+half-written state. Each kind keeps its most recent ``history`` entries, so a
+long-running ``remedy up`` does not grow without bound.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import enum
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -61,16 +63,19 @@ class DropRecord:
     reason: str
 
 
+DEFAULT_HISTORY = 100_000
+
+
 class Records:
-    def __init__(self) -> None:
+    def __init__(self, *, history: int = DEFAULT_HISTORY) -> None:
         self._changed = threading.Condition(threading.RLock())
-        self._deliveries: list[DeliveryRecord] = []
-        self._dead_letters: list[DeadLetterRecord] = []
-        self._drops: list[DropRecord] = []
-        self._accepted: list[Envelope] = []
+        self._deliveries: deque[DeliveryRecord] = deque(maxlen=history)
+        self._dead_letters: deque[DeadLetterRecord] = deque(maxlen=history)
+        self._drops: deque[DropRecord] = deque(maxlen=history)
+        self._accepted: deque[Envelope] = deque(maxlen=history)
         self._in_flight = 0
 
-    def _append(self, target: list[_T], item: _T) -> None:
+    def _append(self, target: deque[_T], item: _T) -> None:
         with self._changed:
             target.append(item)
             self._changed.notify_all()
