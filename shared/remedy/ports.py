@@ -8,6 +8,7 @@ inheriting from anything.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from cloudevents.http import CloudEvent
@@ -32,6 +33,11 @@ class SinkError(RuntimeError):
 
 
 JSON = Mapping[str, Any]
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 class RetryLater(RuntimeError):

@@ -60,6 +60,7 @@ def _requested(**changes: Any) -> dict[str, Any]:
         "after_sha": SHA,
         "pusher": "5DLabs-Rex",
         "delivery_id": "d-1",
+        "pushed_at": "2026-11-21T10:00:00Z",
     }
     data.update(changes)
     return data

@@ -254,6 +254,19 @@ def test_github_source_reserialised_data_is_accepted(client: Any, reference_dir:
     assert reply.get_data()["task_id"] == 12
 
 
+def test_pushed_at_comes_from_github_in_either_form(client: Any, reference_dir: Path) -> None:
+    """Raw bodies carry unix seconds; GitHubSource's struct an RFC 3339 string."""
+    raw = rex_push(reference_dir)
+    reply = reply_of(post_binary(client, push_event(raw, delivery="raw-1")))
+    assert reply.get_data()["pushed_at"] == "2019-05-15T15:20:57Z"
+    reserialised = github_source_form(raw)
+    reserialised["repository"]["pushed_at"] = "2019-05-15T15:20:57Z"
+    again = reply_of(post_binary(client, push_event(reserialised, delivery="raw-1")))
+    assert again.get_data() == reply.get_data(), (
+        "the same delivery from GitHubSource is a duplicate"
+    )
+
+
 def test_duplicate_delivery_replays_the_identical_reply(client: Any, reference_dir: Path) -> None:
     event = push_event(rex_push(reference_dir))
     first, second = post_binary(client, event), post_binary(client, event)
@@ -377,12 +390,13 @@ def test_a_crashed_attempt_is_resumed_with_its_recorded_epoch(
     ledger = Ledger.from_urls(redis_urls)
     key = LedgerKey.for_event(event["source"].lower(), event["id"])
     crashed = ledger.begin(key, fingerprint=fingerprint(decision), lease_s=0.05)
-    ledger.record_step(crashed, "epoch", {"epoch": 4242})
+    ledger.record_step(crashed, "epoch", {"epoch": 4242, "pushed_at": "2026-11-21T09:00:00+00:00"})
     deadline = time.monotonic() + 5
     while (entry := ledger.get(key)) and (entry.lease_remaining_s or 0) > 0:
         assert time.monotonic() < deadline, "the crashed claim's lease never ran out"
         time.sleep(0.01)  # waiting for the lease to lapse is the behaviour under test
     reply = reply_of(post_binary(client, event))
     assert reply.get_data()["epoch"] == 4242
+    assert reply.get_data()["pushed_at"] == "2026-11-21T09:00:00Z"
     finished = ledger.get(key)
     assert finished is not None and finished.attempts == 2

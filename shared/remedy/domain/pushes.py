@@ -9,6 +9,7 @@ a reason a person can read in the log.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from remedy.domain.branches import BRANCH_PREFIX, TAG_PREFIX, TaskBranchPattern
 from remedy.domain.identifiers import LoginSet, Repository, TaskRef
@@ -28,6 +29,8 @@ class PushFacts:
     sender: str
     deleted: bool
     forced: bool = False
+    pushed_at: datetime | None = None
+    """When GitHub says the push happened (``repository.pushed_at``), if it says."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class RemediationPush:
     after: str
     pusher: str
     forced: bool
+    pushed_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -75,4 +79,5 @@ def classify(push: PushFacts, policy: PushPolicy) -> RemediationPush | Ignored:
         after=push.after,
         pusher=push.pusher or push.sender,
         forced=push.forced,
+        pushed_at=push.pushed_at,
     )

@@ -10,6 +10,7 @@ CloudEvent's ``source`` and GitHubSource's extensions where the data is silent.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from cloudevents.http import CloudEvent
@@ -34,6 +35,8 @@ class _Repository(_Lenient):
     full_name: str | None = None
     name: str | None = None
     owner: _Account | None = None
+    pushed_at: int | str | None = None
+    """Unix seconds in push payloads (an ISO string in other events' repository)."""
 
 
 class PushPayload(_Lenient):
@@ -103,4 +106,18 @@ def push_facts(event: CloudEvent) -> PushFacts:
         sender=sender or str(attributes.get("sender") or ""),
         deleted=payload.deleted,
         forced=payload.forced,
+        pushed_at=_pushed_at(payload.repository),
     )
+
+
+def _pushed_at(repository: _Repository | None) -> datetime | None:
+    value = repository.pushed_at if repository else None
+    if isinstance(value, int) and value > 0:
+        return datetime.fromtimestamp(value, tz=UTC)
+    if isinstance(value, str) and value:
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None

@@ -8,6 +8,7 @@ JSON Schemas in ``schemas/`` are generated from these classes (see ``schemas.py`
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -51,6 +52,10 @@ class RemediationRequested(TaskEvent):
     pusher: Login
     delivery_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
     forced: bool = False
+    pushed_at: datetime = Field(
+        description="When the push happened (GitHub's repository.pushed_at, else when remedy "
+        "took it in); runs created at or after it are presumed to work on the new head."
+    )
 
 
 class CancellationRequested(TaskEvent):

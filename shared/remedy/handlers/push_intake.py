@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict
+from datetime import datetime
 
 from cloudevents.conversion import to_json
 from cloudevents.http import CloudEvent, from_json
@@ -27,7 +28,7 @@ from remedy.events.codec import event_id, task_event
 from remedy.events.github import push_facts
 from remedy.events.models import RemediationRequested
 from remedy.handlers.results import Ack, Outcome, Reply
-from remedy.ports import Epochs, Idempotency, Rejected, Steps
+from remedy.ports import Clock, Epochs, Idempotency, Rejected, Steps, utcnow
 
 PRODUCER = "push-intake"
 STEP = "remediation.requested"
@@ -38,16 +39,29 @@ def epoch_name(push: RemediationPush) -> str:
 
 
 def fingerprint(push: RemediationPush) -> str:
+    """What makes two deliveries the same push, whichever source sent them.
+
+    ``pushed_at`` is left out: GitHubSource re-serialises it in another format.
+    """
     facts = asdict(push)
     facts["task"] = push.task.key
+    facts.pop("pushed_at")
     return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
 
 
 class PushIntake:
-    def __init__(self, *, policy: PushPolicy, idempotency: Idempotency, epochs: Epochs) -> None:
+    def __init__(
+        self,
+        *,
+        policy: PushPolicy,
+        idempotency: Idempotency,
+        epochs: Epochs,
+        clock: Clock = utcnow,
+    ) -> None:
         self._policy = policy
         self._idempotency = idempotency
         self._epochs = epochs
+        self._clock = clock
 
     def handle(self, event: CloudEvent) -> Outcome:
         if event["type"] != catalogue.PUSH:
@@ -75,9 +89,11 @@ class PushIntake:
         recorded = steps.get("epoch")
         if recorded is None:
             epoch = self._epochs.next(epoch_name(push))
-            steps.record("epoch", {"epoch": epoch})
+            pushed_at = push.pushed_at or self._clock()
+            steps.record("epoch", {"epoch": epoch, "pushed_at": pushed_at.isoformat()})
         else:
             epoch = int(recorded["epoch"])
+            pushed_at = datetime.fromisoformat(str(recorded["pushed_at"]))
         data = RemediationRequested(
             task_id=push.task.task_id,
             repository=push.task.repository.full_name,
@@ -90,6 +106,7 @@ class PushIntake:
             pusher=push.pusher,
             delivery_id=delivery,
             forced=push.forced,
+            pushed_at=pushed_at,
         )
         reply: CloudEvent = task_event(
             data, producer=PRODUCER, event_id=event_id(delivery, STEP), traceparent=traceparent
