@@ -8,6 +8,7 @@ inheriting from anything.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -161,3 +162,17 @@ class Workflows(Protocol):
 
     def replace(self, workflow: dict[str, Any]) -> dict[str, Any]:
         """Update the whole object with its resourceVersion; :class:`Conflict` if stale."""
+
+
+class Lease(Protocol):
+    """A held per-task lock: its fencing token and how long it is still valid."""
+
+    @property
+    def fence(self) -> int: ...
+
+    def remaining_s(self) -> float: ...
+
+
+class Locks(Protocol):
+    def hold(self, resource: str) -> AbstractContextManager[Lease]:
+        """Hold ``resource`` for the block; raises :class:`RetryLater` when it is busy."""

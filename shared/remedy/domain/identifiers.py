@@ -111,3 +111,8 @@ class LoginSet:
 
     def __repr__(self) -> str:
         return f"LoginSet({', '.join(self.logins)})"
+
+
+def task_lock_resource(task_id: int) -> str:
+    """One lock per task id: CodeRuns, the state ConfigMap and the workflow are keyed by it."""
+    return f"remedy:lock:task:{validate_task_id(task_id)}"

@@ -18,8 +18,7 @@ import json
 from dataclasses import asdict
 from datetime import datetime
 
-from cloudevents.conversion import to_json
-from cloudevents.http import CloudEvent, from_json
+from cloudevents.http import CloudEvent
 
 from remedy.domain.identifiers import validate_delivery_id, validate_sha
 from remedy.domain.pushes import Ignored, PushPolicy, RemediationPush, classify
@@ -27,7 +26,8 @@ from remedy.events import catalogue, tracing
 from remedy.events.codec import event_id, task_event
 from remedy.events.github import push_facts
 from remedy.events.models import RemediationRequested
-from remedy.handlers.results import Ack, Outcome, Reply
+from remedy.handlers.once import reply, run_once
+from remedy.handlers.results import Ack, Outcome
 from remedy.ports import Clock, Epochs, Idempotency, Rejected, Steps, utcnow
 
 PRODUCER = "push-intake"
@@ -74,18 +74,16 @@ class PushIntake:
         validate_sha(decision.after)
         traceparent = tracing.child(event.get_attributes().get("traceparent"), delivery_id=delivery)
 
-        def work(steps: Steps) -> dict[str, object]:
-            return {"event": self._request(decision, delivery, traceparent, steps)}
-
-        result = self._idempotency.once(
-            source=str(event["source"]).lower(),
-            event_id=delivery,
+        return run_once(
+            self._idempotency,
+            event,
             fingerprint=fingerprint(decision),
-            work=work,
+            work=lambda steps: reply(self._request(decision, delivery, traceparent, steps)),
         )
-        return Reply(from_json(str(result["event"])))
 
-    def _request(self, push: RemediationPush, delivery: str, traceparent: str, steps: Steps) -> str:
+    def _request(
+        self, push: RemediationPush, delivery: str, traceparent: str, steps: Steps
+    ) -> CloudEvent:
         recorded = steps.get("epoch")
         if recorded is None:
             epoch = self._epochs.next(epoch_name(push))
@@ -108,7 +106,6 @@ class PushIntake:
             forced=push.forced,
             pushed_at=pushed_at,
         )
-        reply: CloudEvent = task_event(
+        return task_event(
             data, producer=PRODUCER, event_id=event_id(delivery, STEP), traceparent=traceparent
         )
-        return to_json(reply).decode()

@@ -1,0 +1,252 @@
+"""The Kubernetes adapter: CodeRuns, remediation-state ConfigMaps and play workflows.
+
+One adapter per outside system; everything remedy does to Kubernetes goes through the
+official client here, fenced where it writes: CodeRun annotations are merged with the
+resourceVersion the decision was made on (a concurrent change is a 409, never an
+overwrite), deletions carry a uid precondition (a recreated run of the same name is
+never touched), state ConfigMaps and workflows are replaced with their resourceVersion.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+
+from remedy.domain import workflows as wf
+from remedy.domain.agents import TASK_LABEL, AgentRun
+from remedy.domain.identifiers import validate_task_id
+from remedy.domain.remediation import RemediationState
+from remedy.ports import Conflict, NotFound, RetryLater
+
+CODERUN = ("agents.platform", "v1", "coderuns")
+WORKFLOW = ("argoproj.io", "v1alpha1", "workflows")
+STATE_KEY = "state.json"
+STATE_LABEL = "remedy.dev/remediation-state"
+
+
+def api_client(kubeconfig: str | None = None) -> client.ApiClient:
+    """From ``kubeconfig`` (or $KUBECONFIG), else the in-cluster service account."""
+    path = kubeconfig or os.environ.get("KUBECONFIG")
+    configuration = client.Configuration()
+    if path:
+        config.load_kube_config(  # type: ignore[no-untyped-call]
+            config_file=path, client_configuration=configuration
+        )
+    else:
+        config.load_incluster_config(  # type: ignore[no-untyped-call]
+            client_configuration=configuration
+        )
+    configuration.retries = False
+    return client.ApiClient(configuration)
+
+
+def _raise(exc: ApiException, what: str) -> None:
+    if exc.status == 404:
+        raise NotFound(f"{what} not found") from exc
+    if exc.status == 409:
+        raise Conflict(f"{what} changed concurrently (409): {_reason(exc)}") from exc
+    if exc.status in (429, 500, 502, 503, 504):
+        raise RetryLater(f"Kubernetes answered {exc.status} for {what}") from exc
+    raise exc
+
+
+def _reason(exc: ApiException) -> str:
+    try:
+        return str(json.loads(exc.body or "{}").get("message", ""))
+    except ValueError:
+        return str(exc.body)[:200]
+
+
+def _json(response: Any) -> Any:
+    return json.loads(response.data)
+
+
+class KubeAgentRuns:
+    def __init__(self, api: client.ApiClient, *, namespaces: Sequence[str]) -> None:
+        self._custom = client.CustomObjectsApi(api)
+        self._namespaces = tuple(namespaces)
+
+    def list_for_task(self, task_id: int) -> list[AgentRun]:
+        selector = f"{TASK_LABEL}={validate_task_id(task_id)}"
+        runs: list[AgentRun] = []
+        for namespace in self._namespaces:
+            try:
+                listing = _json(
+                    self._custom.list_namespaced_custom_object(
+                        *CODERUN[:2], namespace, CODERUN[2],
+                        label_selector=selector, _preload_content=False,
+                    )
+                )  # fmt: skip
+            except ApiException as exc:
+                _raise(exc, f"coderuns in {namespace}")
+            runs += [AgentRun.from_object(item) for item in listing.get("items", [])]
+        return runs
+
+    def get(self, namespace: str, name: str) -> AgentRun:
+        try:
+            obj = _json(
+                self._custom.get_namespaced_custom_object(
+                    *CODERUN[:2], namespace, CODERUN[2], name, _preload_content=False
+                )
+            )
+        except ApiException as exc:
+            _raise(exc, f"coderun {namespace}/{name}")
+        return AgentRun.from_object(obj)
+
+    def annotate(self, run: AgentRun, annotations: Mapping[str, str]) -> AgentRun:
+        # resourceVersion in a merge patch is a precondition: a changed run answers 409
+        patch = {
+            "metadata": {
+                "resourceVersion": run.resource_version,
+                "uid": run.uid,
+                "annotations": dict(annotations),
+            }
+        }
+        try:
+            obj = _json(
+                self._custom.patch_namespaced_custom_object(
+                    *CODERUN[:2], run.namespace, CODERUN[2], run.name, patch,
+                    _preload_content=False,
+                )
+            )  # fmt: skip
+        except ApiException as exc:
+            _raise(exc, f"coderun {run.key}")
+        return AgentRun.from_object(obj)
+
+    def delete(self, run: AgentRun, *, grace_period_s: int | None) -> None:
+        options = client.V1DeleteOptions(
+            grace_period_seconds=grace_period_s,
+            preconditions=client.V1Preconditions(uid=run.uid),
+            propagation_policy="Background",
+        )
+        try:
+            self._custom.delete_namespaced_custom_object(
+                *CODERUN[:2], run.namespace, CODERUN[2], run.name, body=options,
+                _preload_content=False,
+            )  # fmt: skip
+        except ApiException as exc:
+            if exc.status == 404:
+                return
+            if exc.status == 409:  # uid precondition: the name now holds another run
+                return
+            _raise(exc, f"coderun {run.key}")
+
+    def gone(self, run: AgentRun) -> bool:
+        try:
+            current = self.get(run.namespace, run.name)
+        except NotFound:
+            return True
+        return current.uid != run.uid
+
+
+def state_name(task_id: int) -> str:
+    return f"task-{validate_task_id(task_id)}-remediation-state"
+
+
+class KubeRemediationStates:
+    """``task-<id>-remediation-state`` ConfigMaps; writes are resourceVersion CAS."""
+
+    def __init__(self, api: client.ApiClient, *, namespace: str) -> None:
+        self._core = client.CoreV1Api(api)
+        self._namespace = namespace
+
+    def load(self, task_id: int) -> tuple[RemediationState | None, str | None]:
+        try:
+            obj = _json(
+                self._core.read_namespaced_config_map(
+                    state_name(task_id), self._namespace, _preload_content=False
+                )
+            )
+        except ApiException as exc:
+            if exc.status == 404:
+                return None, None
+            _raise(exc, f"configmap {state_name(task_id)}")
+        raw = (obj.get("data") or {}).get(STATE_KEY, "{}")
+        return RemediationState.model_validate_json(raw), obj["metadata"]["resourceVersion"]
+
+    def save(self, state: RemediationState, *, resource_version: str | None) -> str:
+        name = state_name(state.task_id)
+        body: Any = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": name,
+                "namespace": self._namespace,
+                "labels": {STATE_LABEL: "true", TASK_LABEL: str(state.task_id)},
+            },
+            "data": {STATE_KEY: state.model_dump_json()},
+        }
+        try:
+            if resource_version is None:
+                obj = _json(
+                    self._core.create_namespaced_config_map(
+                        self._namespace, body, _preload_content=False
+                    )
+                )
+            else:
+                body["metadata"]["resourceVersion"] = resource_version
+                obj = _json(
+                    self._core.replace_namespaced_config_map(
+                        name, self._namespace, body, _preload_content=False
+                    )
+                )
+        except ApiException as exc:
+            _raise(exc, f"configmap {name}")
+        return str(obj["metadata"]["resourceVersion"])
+
+    def task_ids(self) -> list[int]:
+        try:
+            listing = _json(
+                self._core.list_namespaced_config_map(
+                    self._namespace, label_selector=f"{STATE_LABEL}=true", _preload_content=False
+                )
+            )
+        except ApiException as exc:
+            _raise(exc, "remediation state configmaps")
+        ids = []
+        for item in listing.get("items", []):
+            value = (item["metadata"].get("labels") or {}).get(TASK_LABEL, "")
+            if value.isdigit():
+                ids.append(int(value))
+        return sorted(ids)
+
+
+class KubeWorkflows:
+    def __init__(self, api: client.ApiClient, *, namespace: str) -> None:
+        self._custom = client.CustomObjectsApi(api)
+        self._namespace = namespace
+
+    def find(self, task_id: int) -> dict[str, Any] | None:
+        selector = f"{wf.TYPE_LABEL}={wf.PLAY},{wf.TASK_LABEL}={validate_task_id(task_id)}"
+        try:
+            listing = _json(
+                self._custom.list_namespaced_custom_object(
+                    *WORKFLOW[:2], self._namespace, WORKFLOW[2],
+                    label_selector=selector, _preload_content=False,
+                )
+            )  # fmt: skip
+        except ApiException as exc:
+            _raise(exc, f"workflows in {self._namespace}")
+        items: list[dict[str, Any]] = listing.get("items", [])
+        unfinished = [item for item in items if not wf.finished(item)] or items
+        if not unfinished:
+            return None
+        return max(unfinished, key=lambda item: item["metadata"].get("creationTimestamp", ""))
+
+    def replace(self, workflow: dict[str, Any]) -> dict[str, Any]:
+        name = workflow["metadata"]["name"]
+        try:
+            obj: dict[str, Any] = _json(
+                self._custom.replace_namespaced_custom_object(
+                    *WORKFLOW[:2], self._namespace, WORKFLOW[2], name, workflow,
+                    _preload_content=False,
+                )
+            )  # fmt: skip
+        except ApiException as exc:
+            _raise(exc, f"workflow {name}")
+        return obj
