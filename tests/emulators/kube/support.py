@@ -1,0 +1,100 @@
+"""Helpers shared by the emulator's tests: manifests, raw HTTP, kubectl, waiting.
+
+``coderun()`` builds a valid CodeRun; ``Http`` sends raw requests (for headers and
+Tables the typed clients hide); ``Kubectl`` runs the real kubectl with the emulator's
+kubeconfig and a private discovery cache; ``eventually()`` polls a condition with a
+deadline instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import requests
+
+KUBECTL = Path(sys.executable).parent / "kubectl"
+GROUP, VERSION, PLURAL = "agents.platform", "v1", "coderuns"
+T = TypeVar("T")
+
+
+def coderun(name: str, *, task: int = 3, app: str = "5DLabs-Cleo", **labels: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "agents.platform/v1",
+        "kind": "CodeRun",
+        "metadata": {
+            "name": name,
+            "labels": {"task-id": str(task), "github-app": app, **labels},
+        },
+        "spec": {
+            "taskId": task,
+            "service": "svc",
+            "repositoryUrl": "https://github.com/5dlabs/demo",
+            "docsRepositoryUrl": "https://github.com/5dlabs/docs",
+            "workingDirectory": ".",
+            "model": "claude-sonnet",
+            "githubApp": app,
+        },
+    }
+
+
+def eventually(check: Callable[[], T | None], *, timeout: float = 10.0, every: float = 0.02) -> T:
+    """Poll ``check`` until it returns something truthy; fail at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(every)
+
+
+@dataclass
+class Http:
+    """Raw HTTP against the emulator."""
+
+    base: str
+    session: requests.Session
+    ca: str
+
+    def __call__(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        # Per request: REQUESTS_CA_BUNDLE in the environment would override the session's.
+        kwargs.setdefault("verify", self.ca)
+        return self.session.request(method, self.base + path, timeout=10, **kwargs)
+
+
+@dataclass
+class Kubectl:
+    kubeconfig: Path
+    cache: Path
+
+    def argv(self, *args: str) -> list[str]:
+        return [
+            str(KUBECTL),
+            "--kubeconfig",
+            str(self.kubeconfig),
+            "--cache-dir",
+            str(self.cache),
+            *args,
+        ]
+
+    def __call__(
+        self, *args: str, check: bool = True, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            self.argv(*args), capture_output=True, text=True, input=stdin, timeout=60, check=False
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)} failed: {result.stderr}")
+        return result
+
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            self.argv(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
