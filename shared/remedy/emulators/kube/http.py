@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 
 import yaml
 
-from remedy.emulators.kube import errors
+from remedy.emulators.kube import errors, protobuf
 from remedy.emulators.kube.errors import ApiError
 from remedy.emulators.kube.store import dumps
 
@@ -111,15 +111,18 @@ class Request:
 
     def json_body(self) -> tuple[Any, str]:
         """The request object (JSON or YAML) and its text, 400 if it does not parse."""
-        text = self.body.decode("utf-8", errors="replace")
         kind = self.content_type
+        if kind == protobuf.MEDIA_TYPE:
+            decoded = protobuf.decode(self.body, ACCEPTED_OUTPUT)
+            return decoded, json.dumps(decoded)
+        text = self.body.decode("utf-8", errors="replace")
         if kind in ("application/yaml", "application/x-yaml", "text/yaml"):
             try:
                 return yaml.safe_load(text), text
             except yaml.YAMLError as error:
                 raise errors.bad_request(f"error converting YAML to JSON: {error}") from None
         if kind and kind != JSON and not kind.endswith("+json"):
-            raise errors.unsupported_media_type([JSON, YAML, "application/vnd.kubernetes.protobuf"])
+            raise errors.unsupported_media_type(ACCEPTED_OUTPUT)
         try:
             return json.loads(text or "null"), text
         except ValueError as error:

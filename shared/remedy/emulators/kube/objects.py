@@ -118,6 +118,8 @@ def prepare_create(
     if resource.has_status and not resource.builtin:
         # A custom resource's status is set through /status only (ignored on create).
         body.pop("status", None)
+    if (resource.group, resource.plural) == ("", "secrets"):
+        body.setdefault("type", "Opaque")
     if resource.plural == "namespaces":
         body.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
         body["status"] = {"phase": "Active"}
