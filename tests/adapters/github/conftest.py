@@ -1,0 +1,169 @@
+"""Fixtures for the GitHub adapter tests: the real GitHub emulator over HTTP, a fake clock.
+
+- ``emulator``: a :class:`GitHubEmulator` on a free port whose API also serves
+  ``GET /repos/{owner}/{repo}/issues`` (with GitHub's ``labels``/``state`` filters,
+  built from the emulator's own model, shapes, paging, auth, limits and stats) and
+  records each request's raw target, so tests can see how a label name went on the
+  wire (the emulator itself decodes ``%2F`` and raw ``/`` alike);
+- ``repo``: ``remedy-bot/demo``, seeded in the model; ``open_pull`` opens a PR in it;
+- ``clock``: a :class:`FakeClock`; the adapter sleeps on it (recorded, no real wait);
+- ``breaker``: a fresh breaker on that clock (3 failures, 30 s cooldown), so no state
+  leaks between tests through the process-wide per-URL breakers;
+- ``make_client``/``client``: :class:`PullRequestsClient` against the emulator.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from remedy.adapters.github_breaker import BreakerSettings, CircuitBreaker
+from remedy.adapters.github_prs import PullRequestsClient
+from remedy.adapters.github_settings import GitHubSettings
+from remedy.adapters.github_transport import RetryPolicy
+from remedy.emulators.github import rest_issues, rest_pulls, rest_repos, shapes
+from remedy.emulators.github.api import GitHubApi
+from remedy.emulators.github.backend import Backend
+from remedy.emulators.github.records import RepoRef
+from remedy.emulators.github.routing import Router
+from remedy.emulators.github.server import GitHubEmulator
+from remedy.emulators.github.wire import Call, Handler, Reply, ok, paginate
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+OWNER = "remedy-bot"
+REPO = f"{OWNER}/demo"
+DEMO = RepoRef(OWNER, "demo")
+ISSUES = "/repos/{owner}/{repo}/issues"
+
+
+def list_issues(backend: Backend, call: Call) -> Reply:
+    """GitHub's "list repository issues": PRs included, all ``labels`` required, newest first."""
+    state = call.query.get("state", "open")
+    wanted = {name.strip().casefold() for name in call.query.get("labels", "").split(",")}
+    wanted.discard("")
+    model = backend.model
+    with model.lock:
+        found = [
+            issue
+            for issue in model.repos.get(call.repo).issues.values()
+            if state in ("all", issue.state)
+            and wanted <= {label.name.casefold() for label in issue.labels}
+        ]
+        found.sort(key=lambda issue: (issue.created_at, issue.number), reverse=True)
+        page, links = paginate(call, found)
+        return ok([shapes.issue(issue, call.base) for issue in page], links)
+
+
+class RecordingApi(GitHubApi):
+    def __init__(self, backend: Backend, *, admin_token: str) -> None:
+        super().__init__(backend, admin_token=admin_token)
+        routes: list[tuple[str, str, Handler]] = [
+            *rest_repos.ROUTES,
+            *rest_issues.ROUTES,
+            *rest_pulls.ROUTES,
+            ("GET", ISSUES, list_issues),
+        ]
+        self.router = Router(routes)
+        self.raw_targets: list[str] = []
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        self.raw_targets.append(str(environ.get("REQUEST_URI") or environ.get("RAW_URI")))
+        return super().__call__(environ, start_response)
+
+
+class FakeClock:
+    """Monotonic and wall time that only move when slept on or advanced."""
+
+    def __init__(self) -> None:
+        self.mono = 1_000.0
+        self.wall = time.time()
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.mono
+
+    def time(self) -> float:
+        return self.wall
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.advance(seconds)
+
+    def advance(self, seconds: float) -> None:
+        self.mono += seconds
+        self.wall += seconds
+
+
+@pytest.fixture
+def emulator() -> Iterator[GitHubEmulator]:
+    github = GitHubEmulator()
+    github.api = RecordingApi(github.backend, admin_token=github.admin_token)
+    with github.start():
+        yield github
+
+
+@pytest.fixture
+def raw_targets(emulator: GitHubEmulator) -> list[str]:
+    assert isinstance(emulator.api, RecordingApi)
+    return emulator.api.raw_targets
+
+
+@pytest.fixture
+def repo(emulator: GitHubEmulator) -> RepoRef:
+    emulator.model.repos.create(DEMO, actor=OWNER)
+    return DEMO
+
+
+OpenPull = Callable[..., int]
+
+
+@pytest.fixture
+def open_pull(emulator: GitHubEmulator, repo: RepoRef) -> OpenPull:
+    def open_(head: str, *, labels: Iterable[str] = (), base: str = "main") -> int:
+        issue = emulator.model.pulls.create(repo, title=head, head=head, base=base, actor=OWNER)
+        if labels:
+            emulator.model.labels.add(issue.ref, labels)
+        return issue.number
+
+    return open_
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def breaker(clock: FakeClock) -> CircuitBreaker:
+    return CircuitBreaker(
+        name="test", settings=BreakerSettings(failures=3, cooldown_s=30.0), clock=clock
+    )
+
+
+MakeClient = Callable[..., PullRequestsClient]
+
+
+@pytest.fixture
+def make_client(emulator: GitHubEmulator, clock: FakeClock, breaker: CircuitBreaker) -> MakeClient:
+    def make(
+        *, token: str | None = None, url: str | None = None, timeout_s: int = 5, **retry: Any
+    ) -> PullRequestsClient:
+        settings = GitHubSettings(
+            token=token or emulator.token,
+            api_url=url or emulator.url,
+            timeout_s=timeout_s,
+            retry=RetryPolicy(**retry),
+        )
+        return PullRequestsClient(settings, breaker=breaker, clock=clock)
+
+    return make
+
+
+@pytest.fixture
+def client(make_client: MakeClient) -> PullRequestsClient:
+    return make_client()
