@@ -71,7 +71,7 @@ class CircuitBreaker:
         self._clock = clock or SystemClock()
         self._lock = threading.Lock()
         self._failures = 0
-        self._opened_at: float | None = None
+        self._open_until: float | None = None  # monotonic
         self._probing = False
 
     @property
@@ -80,9 +80,9 @@ class CircuitBreaker:
             return self._state()
 
     def _state(self) -> State:
-        if self._opened_at is None:
+        if self._open_until is None:
             return "closed"
-        if self._clock.monotonic() - self._opened_at < self.settings.cooldown_s:
+        if self._clock.monotonic() < self._open_until:
             return "open"
         return "half-open"
 
@@ -103,22 +103,22 @@ class CircuitBreaker:
         )
 
     def _remaining(self) -> float:
-        assert self._opened_at is not None
-        left = self._opened_at + self.settings.cooldown_s - self._clock.monotonic()
+        assert self._open_until is not None
+        left = min(self._open_until - self._clock.monotonic(), self.settings.cooldown_s)
         # While a probe is out the wait is unknown; a second is a fair guess to retry.
         return left if left > 0 else 1.0
 
     def succeeded(self) -> None:
         with self._lock:
             self._failures = 0
-            self._opened_at = None
+            self._open_until = None
             self._probing = False
 
     def failed(self) -> None:
         with self._lock:
             self._failures += 1
             if self._probing or self._failures >= self.settings.failures:
-                self._opened_at = self._clock.monotonic()
+                self._open_until = self._clock.monotonic() + self.settings.cooldown_s
             self._probing = False
 
 

@@ -69,26 +69,26 @@ class GitHubSettings:
 
 
 def validate_api_url(url: str) -> str:
-    """An http(s) base URL without query or fragment, trailing ``/`` removed."""
-    try:
-        parts = urlsplit(url)
-        port_ok = parts.port is None or parts.port > 0
-    except ValueError:
-        port_ok = False
-    if (
-        not port_ok
-        or parts.scheme not in ("http", "https")
-        or not parts.hostname
-        or parts.query
-        or parts.fragment
-        or parts.username
-        or parts.password
-    ):
+    """An http(s) base URL without credentials, query or fragment; trailing ``/`` removed."""
+    if not _plain_http_url(url):
         raise ConfigError(
             f"GITHUB_API_URL {url[:200]!r} must be an http(s) URL such as "
             f"{DEFAULT_API_URL} or https://github.example.com/api/v3 (no credentials)"
         )
     return url.rstrip("/")
+
+
+def _plain_http_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises on a malformed port
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and not (parts.query or parts.fragment or parts.username or parts.password)
+    )
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

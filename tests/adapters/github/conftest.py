@@ -151,7 +151,12 @@ MakeClient = Callable[..., PullRequestsClient]
 @pytest.fixture
 def make_client(emulator: GitHubEmulator, clock: FakeClock, breaker: CircuitBreaker) -> MakeClient:
     def make(
-        *, token: str | None = None, url: str | None = None, timeout_s: int = 5, **retry: Any
+        *,
+        token: str | None = None,
+        url: str | None = None,
+        timeout_s: int = 5,
+        breaker_failures: int | None = None,
+        **retry: Any,
     ) -> PullRequestsClient:
         settings = GitHubSettings(
             token=token or emulator.token,
@@ -159,6 +164,11 @@ def make_client(emulator: GitHubEmulator, clock: FakeClock, breaker: CircuitBrea
             timeout_s=timeout_s,
             retry=RetryPolicy(**retry),
         )
+        if breaker_failures is not None:
+            own = BreakerSettings(failures=breaker_failures, cooldown_s=30.0)
+            return PullRequestsClient(
+                settings, breaker=CircuitBreaker(name="own", settings=own, clock=clock), clock=clock
+            )
         return PullRequestsClient(settings, breaker=breaker, clock=clock)
 
     return make
