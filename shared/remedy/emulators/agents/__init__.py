@@ -1,0 +1,30 @@
+"""The agent simulator: CodeRuns marked ``remedy.dev/simulate: "true"`` behave like agents.
+
+Marked runs move Pending → Running → Succeeded (or Failed) on a schedule set by
+annotations or defaults; a run asked to cancel (``remedy.dev/cancel-requested-at``)
+acknowledges after a delay or ignores the request. ``schedule`` decides the next
+step from the object alone, ``cancellation`` holds the replaceable cancellation
+seams, ``simulator`` watches and acts, ``__main__`` runs it standalone.
+"""
+
+from remedy.emulators.agents.cancellation import (
+    AcknowledgeAfter,
+    AnnotateAndStop,
+    CancellationBehaviour,
+    FromAnnotations,
+    IgnoreCancellation,
+)
+from remedy.emulators.agents.schedule import SELECTOR, SIMULATE_LABEL, Plan
+from remedy.emulators.agents.simulator import AgentSimulator
+
+__all__ = [
+    "SELECTOR",
+    "SIMULATE_LABEL",
+    "AcknowledgeAfter",
+    "AgentSimulator",
+    "AnnotateAndStop",
+    "CancellationBehaviour",
+    "FromAnnotations",
+    "IgnoreCancellation",
+    "Plan",
+]

@@ -1,0 +1,290 @@
+"""The agent simulator: plays Rex, Cleo and Tess on CodeRuns marked for simulation.
+
+Only CodeRuns labelled ``remedy.dev/simulate: "true"`` are touched, so runs made by
+hand or by tests are left alone. It uses the official kubernetes client — list,
+then watch from the list's resourceVersion (re-listing after a 410) — so it works
+against the emulator or a real cluster. Each observed run's next step comes from
+:func:`~remedy.emulators.agents.schedule.next_step`; a scheduler thread performs it
+when due, through the status subresource (phase, ``lastUpdate``, ``finishedAt``,
+conditions — fields the CodeRun CRD declares, so a real server keeps them), or
+through the injected ``acknowledge`` callable for a cancellation.
+
+In-process: ``AgentSimulator(api_client, namespaces=["default"]).start()`` …
+``.stop()`` (or ``with``); standalone: ``python -m remedy.emulators.agents``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, cast
+
+from kubernetes import client
+
+from remedy.domain import agents
+from remedy.emulators.agents.cancellation import (
+    CODERUN,
+    Acknowledge,
+    AnnotateAndStop,
+    CancellationBehaviour,
+    FromAnnotations,
+)
+from remedy.emulators.agents.schedule import SELECTOR, Plan, Step, next_step, plan_for
+
+log = logging.getLogger(__name__)
+Key = tuple[str, str]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _lines(response: Any) -> Iterator[str]:
+    """The JSON lines of a watch response, as they arrive."""
+    buffer = b""
+    for chunk in response.stream(amt=None, decode_content=False):
+        buffer += chunk
+        *complete, buffer = buffer.split(b"\n")
+        for line in complete:
+            if line.strip():
+                yield line.decode("utf-8", errors="replace")
+
+
+def _rv(obj: dict[str, Any]) -> int:
+    try:
+        return int((obj.get("metadata") or {}).get("resourceVersion") or 0)
+    except ValueError:
+        return 0
+
+
+class AgentSimulator:
+    def __init__(
+        self,
+        api_client: client.ApiClient,
+        namespaces: Sequence[str] | None = ("default",),
+        *,
+        plan: Plan | None = None,
+        behaviour: CancellationBehaviour | None = None,
+        acknowledge: Acknowledge | None = None,
+        watch_timeout_seconds: int = 300,
+    ) -> None:
+        self._custom = client.CustomObjectsApi(api_client)
+        self.namespaces = list(namespaces) if namespaces is not None else None
+        self.plan = plan or Plan()
+        self.behaviour = behaviour or FromAnnotations()
+        self.acknowledge = acknowledge or AnnotateAndStop(api_client)
+        self.watch_timeout_seconds = watch_timeout_seconds
+        self._runs: dict[Key, dict[str, Any]] = {}
+        self._request_seen: dict[Key, datetime] = {}
+        self._performed: dict[Key, tuple[str, int]] = {}
+        self._heap: list[tuple[datetime, int, Key]] = []
+        self._sequence = itertools.count()
+        self._changed = threading.Condition()
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._responses: set[Any] = set()
+
+    # --- lifecycle ----------------------------------------------------------------
+
+    def start(self) -> AgentSimulator:
+        scopes: list[str | None] = list(self.namespaces) if self.namespaces is not None else [None]
+        for scope in scopes:
+            self._spawn(self._watch, scope, name=f"agent-sim-watch-{scope or 'all'}")
+        self._spawn(self._schedule, name="agent-sim-scheduler")
+        return self
+
+    def _spawn(self, target: Any, *args: Any, name: str) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopping.set()
+        with self._changed:
+            self._changed.notify_all()
+            responses = list(self._responses)
+        for response in responses:
+            response.shutdown()
+        for thread in self._threads:
+            thread.join(timeout=timeout)
+        self._threads.clear()
+
+    def __enter__(self) -> AgentSimulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # --- watching -----------------------------------------------------------------
+
+    def _list(self, namespace: str | None, **options: Any) -> Any:
+        if namespace is None:
+            return self._custom.list_cluster_custom_object(
+                *CODERUN, label_selector=SELECTOR, **options
+            )
+        return self._custom.list_namespaced_custom_object(
+            *CODERUN[:2], namespace, CODERUN[2], label_selector=SELECTOR, **options
+        )
+
+    def _watch(self, namespace: str | None) -> None:
+        while not self._stopping.is_set():
+            try:
+                listing = self._list(namespace)
+                for item in listing.get("items") or []:
+                    self._observe("ADDED", item)
+                self._follow(namespace, str(listing["metadata"]["resourceVersion"]))
+            except Exception as error:
+                if self._stopping.is_set():
+                    return
+                log.warning(
+                    "agent simulator: watch of %s failed (%s); retrying", namespace or "all", error
+                )
+                self._stopping.wait(1.0)
+
+    def _follow(self, namespace: str | None, resource_version: str) -> None:
+        """Watch from ``resource_version`` until stopped; return to re-list after a 410."""
+        while not self._stopping.is_set():
+            response = self._list(
+                namespace,
+                watch=True,
+                resource_version=resource_version,
+                allow_watch_bookmarks=True,
+                timeout_seconds=self.watch_timeout_seconds,
+                _preload_content=False,
+            )
+            with self._changed:
+                self._responses.add(response)
+            try:
+                for line in _lines(response):
+                    event = json.loads(line)
+                    if event["type"] == "ERROR":
+                        return
+                    obj = event["object"]
+                    resource_version = str(obj["metadata"]["resourceVersion"])
+                    if event["type"] != "BOOKMARK":
+                        self._observe(event["type"], obj)
+            finally:
+                with self._changed:
+                    self._responses.discard(response)
+                response.release_conn()
+
+    def _observe(self, kind: str, obj: dict[str, Any]) -> None:
+        key = (obj["metadata"]["namespace"], obj["metadata"]["name"])
+        with self._changed:
+            if kind == "DELETED":
+                self._forget(key)
+                return
+            known = self._runs.get(key)
+            if known is not None and _rv(known) > _rv(obj):
+                return
+            self._runs[key] = obj
+            self._enqueue(key)
+
+    def _forget(self, key: Key) -> None:
+        self._runs.pop(key, None)
+        self._request_seen.pop(key, None)
+        self._performed.pop(key, None)
+
+    # --- scheduling ---------------------------------------------------------------
+
+    def _step(self, key: Key) -> Step | None:
+        obj = self._runs.get(key)
+        if obj is None:
+            return None
+        plan = plan_for(obj, self.plan)
+        if (obj.get("metadata") or {}).get("annotations", {}).get(agents.CANCEL_REQUESTED_AT):
+            self._request_seen.setdefault(key, _now())
+        step = next_step(
+            obj,
+            plan,
+            acknowledge_after=self.behaviour.acknowledge_after(obj, plan),
+            now=_now(),
+            request_seen=self._request_seen.get(key),
+        )
+        if step is not None and self._performed.get(key) == (step.kind, _rv(obj)):
+            return None  # done already; waiting to see the result
+        return step
+
+    def _enqueue(self, key: Key) -> None:
+        step = self._step(key)
+        if step is not None:
+            heapq.heappush(self._heap, (step.due, next(self._sequence), key))
+            self._changed.notify_all()
+
+    def _schedule(self) -> None:
+        while not self._stopping.is_set():
+            with self._changed:
+                due = self._due()
+                if due is None:
+                    continue
+                key, step, obj = due
+                self._performed[key] = (step.kind, _rv(obj))
+            try:
+                self._perform(step, obj)
+            except client.ApiException as error:
+                if error.status != 404:
+                    log.warning("agent simulator: %s of %s failed: %s", step.kind, key, error)
+                with self._changed:
+                    self._performed.pop(key, None)
+                    if error.status != 404:
+                        self._enqueue(key)
+            except Exception as error:
+                log.warning("agent simulator: %s of %s failed: %s", step.kind, key, error)
+
+    def _due(self) -> tuple[Key, Step, dict[str, Any]] | None:
+        """Wait (lock held) for the earliest step; None to re-check the heap."""
+        if not self._heap:
+            self._changed.wait(0.5)
+            return None
+        when, _, key = self._heap[0]
+        wait = (when - _now()).total_seconds()
+        if wait > 0:
+            self._changed.wait(min(wait, 0.5))
+            return None
+        heapq.heappop(self._heap)
+        step = self._step(key)
+        if step is None or step.due > _now():
+            if step is not None:
+                heapq.heappush(self._heap, (step.due, next(self._sequence), key))
+            return None
+        return key, step, self._runs[key]
+
+    def _perform(self, step: Step, obj: dict[str, Any]) -> None:
+        metadata = obj["metadata"]
+        if step.kind == "acknowledge":
+            self.acknowledge(obj)
+            return
+        plan = plan_for(obj, self.plan)
+        stamp = agents.format_time(_now())
+        phase = {"pending": "Pending", "running": "Running", "finish": plan.outcome}[step.kind]
+        status: dict[str, Any] = {
+            "phase": phase,
+            "lastUpdate": stamp,
+            "message": f"{phase} (simulated agent)",
+            "conditions": [
+                {
+                    "type": phase,
+                    "status": "True",
+                    "reason": "Simulated",
+                    "lastTransitionTime": stamp,
+                }
+            ],
+        }
+        if step.kind == "finish":
+            status["finishedAt"] = stamp
+            status["workCompleted"] = plan.outcome == "Succeeded"
+        updated = self._custom.patch_namespaced_custom_object_status(
+            *CODERUN[:2], metadata["namespace"], CODERUN[2], metadata["name"], {"status": status}
+        )
+        self._observe("MODIFIED", cast(dict[str, Any], updated))
