@@ -138,6 +138,11 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+def state(breaker: CircuitBreaker) -> str:
+    """The breaker's state, read afresh (mypy would narrow a property across calls)."""
+    return breaker.state
+
+
 @pytest.fixture
 def breaker(clock: FakeClock) -> CircuitBreaker:
     return CircuitBreaker(

@@ -15,11 +15,14 @@ Behaviours covered:
   present one is left alone; duplicates are sent once; an empty list sends nothing;
 - bad arguments (repository, branch, task id, PR number, label) raise
   ``InvalidIdentifier`` before any request;
-- a PR or repository that does not exist is ``GitHubNotFound`` (a ``Rejected``).
+- a PR or repository that does not exist is ``GitHubNotFound`` (a ``Rejected``);
+- one client shared by 8 threads: every write lands, requests counted exactly.
 """
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
 import pytest
@@ -203,3 +206,24 @@ def test_missing_pull_or_repository_is_rejected(
         call(client)  # type: ignore[operator]
     assert isinstance(raised.value, Rejected)
     assert raised.value.status == 422
+
+
+def test_one_client_serves_many_threads(
+    client: PullRequestsClient, emulator: GitHubEmulator, open_pull: OpenPull
+) -> None:
+    numbers = [open_pull(f"task-{n}", labels=["ready-for-qa"]) for n in range(1, 9)]
+    start = threading.Barrier(len(numbers))
+    removed: dict[int, bool] = {}
+
+    def remediate(number: int) -> None:
+        start.wait(timeout=5)
+        removed[number] = client.remove_label(REPO, number, "ready-for-qa")
+        client.add_labels(REPO, number, ["remediation-in-progress"])
+
+    with ThreadPoolExecutor(max_workers=len(numbers)) as pool:
+        list(pool.map(remediate, numbers))
+    assert removed == dict.fromkeys(numbers, True)
+    for number in numbers:
+        assert labels_of(emulator, DEMO, number) == ["remediation-in-progress"]
+    assert client.requests_made == 2 * len(numbers)
+    assert emulator.stats == {DELETE: len(numbers), POST: len(numbers)}

@@ -42,7 +42,7 @@ from remedy.emulators.github.server import GitHubEmulator
 from remedy.platform.ports import free_port
 from remedy.ports import RetryLater
 
-from .conftest import OWNER, REPO, FakeClock, MakeClient, OpenPull
+from .conftest import OWNER, REPO, FakeClock, MakeClient, OpenPull, state
 
 POST_LABELS = "/repos/{owner}/{repo}/issues/{number}/labels"
 PULLS = "/repos/{owner}/{repo}/pulls"
@@ -114,10 +114,10 @@ def test_refused_connection_is_retried_then_unavailable(
     with pytest.raises(GitHubUnavailable, match="ConnectionError"):
         add(client, 1)
     assert client.requests_made == 2
-    assert breaker.state == "closed"  # 2 of 3 failures so far
+    assert state(breaker) == "closed"  # 2 of 3 failures so far
     with pytest.raises(CircuitOpen):
         add(client, 1)
-    assert breaker.state == "open"
+    assert state(breaker) == "open"
 
 
 @pytest.fixture
@@ -145,7 +145,7 @@ def test_breaker_opens_fails_fast_then_probes_and_closes(
     emulator.backend.faults.add(Fault(status=500, count=None))
     with pytest.raises(GitHubUnavailable):
         add(client, number)
-    assert breaker.state == "open"
+    assert state(breaker) == "open"
     stats, made = emulator.stats, client.requests_made
     for _ in range(3):
         with pytest.raises(CircuitOpen) as raised:
@@ -155,10 +155,10 @@ def test_breaker_opens_fails_fast_then_probes_and_closes(
     assert (emulator.stats, client.requests_made) == (stats, made)
 
     clock.advance(30)
-    assert breaker.state == "half-open"
+    assert state(breaker) == "half-open"
     emulator.backend.faults.clear()
     assert client.find_open(REPO, branch="task-7", task_id=7) == number
-    assert breaker.state == "closed"
+    assert state(breaker) == "closed"
 
 
 def test_a_failed_probe_opens_the_breaker_again(
@@ -176,7 +176,7 @@ def test_a_failed_probe_opens_the_breaker_again(
     with pytest.raises(CircuitOpen):
         add(client, number)
     assert client.requests_made == made + 1  # the one probe
-    assert breaker.state == "open"
+    assert state(breaker) == "open"
 
 
 def test_answers_that_are_not_outages_keep_the_breaker_closed(
@@ -192,7 +192,7 @@ def test_answers_that_are_not_outages_keep_the_breaker_closed(
         make_client().remove_label(REPO, number, "ready-for-qa")
     with pytest.raises(RateLimited):
         make_client().remove_label(REPO, number, "ready-for-qa")
-    assert breaker.state == "closed"
+    assert state(breaker) == "closed"
 
 
 @pytest.mark.parametrize("retry_after", [0, 1])
