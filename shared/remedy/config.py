@@ -7,6 +7,7 @@ malformed variable fails at start-up with a message naming the variable.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 
 from remedy.adapters.redis_nodes import parse_redis_urls
@@ -15,6 +16,7 @@ from remedy.domain.identifiers import InvalidIdentifier, LoginSet
 from remedy.domain.signatures import parse_secrets
 
 DEFAULT_IMPLEMENTATION_AGENTS = "5DLabs-Rex,5DLabs-Rex[bot]"
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 class ConfigError(ValueError):
@@ -59,3 +61,68 @@ def task_branch_pattern(env: Mapping[str, str] | None = None) -> TaskBranchPatte
         return TaskBranchPattern.compile(raw)
     except ValueError as exc:
         raise ConfigError(f"REMEDY_TASK_BRANCH_PATTERN: {exc}") from exc
+
+
+DEFAULT_DOWNSTREAM_AGENTS = "5DLabs-Cleo,5DLabs-Tess"
+
+
+def logins(env: Mapping[str, str] | None, name: str, default: str) -> LoginSet:
+    try:
+        return LoginSet(_get(env, name, default).split(","))
+    except InvalidIdentifier as exc:
+        raise ConfigError(f"{name}: {exc}") from exc
+
+
+def downstream_agents(env: Mapping[str, str] | None = None) -> LoginSet:
+    return logins(env, "REMEDY_DOWNSTREAM_AGENTS", DEFAULT_DOWNSTREAM_AGENTS)
+
+
+def _names(env: Mapping[str, str] | None, name: str, default: str) -> list[str]:
+    values = [part.strip() for part in _get(env, name, default).split(",") if part.strip()]
+    bad = [v for v in values if not _DNS_LABEL.match(v)]
+    if bad or not values:
+        raise ConfigError(f"{name}: {bad or values} are not Kubernetes namespace names")
+    return values
+
+
+def coderun_namespaces(env: Mapping[str, str] | None = None) -> list[str]:
+    return _names(env, "REMEDY_CODERUN_NAMESPACES", "agent-platform")
+
+
+def workflow_namespace(env: Mapping[str, str] | None = None) -> str:
+    return _names(env, "REMEDY_WORKFLOW_NAMESPACE", "argo")[0]
+
+
+def state_namespace(env: Mapping[str, str] | None = None) -> str:
+    return _names(env, "REMEDY_STATE_NAMESPACE", "remedy")[0]
+
+
+def _number(env: Mapping[str, str] | None, name: str, default: str, *, low: float) -> float:
+    raw = _get(env, name, default)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+    if value < low:
+        raise ConfigError(f"{name}={raw!r} must be at least {low}")
+    return value
+
+
+def cancel_grace_seconds(env: Mapping[str, str] | None = None) -> float:
+    return _number(env, "REMEDY_CANCEL_GRACE_SECONDS", "30", low=0)
+
+
+def max_iterations(env: Mapping[str, str] | None = None) -> int:
+    return int(_number(env, "REMEDY_MAX_ITERATIONS", "10", low=1))
+
+
+def label_list(env: Mapping[str, str] | None, name: str, default: str) -> tuple[str, ...]:
+    labels = tuple(part.strip() for part in _get(env, name, default).split(",") if part.strip())
+    if any(len(label) > 50 for label in labels):
+        raise ConfigError(f"{name}: GitHub label names are at most 50 characters")
+    return labels
+
+
+def kubeconfig(env: Mapping[str, str] | None = None) -> str | None:
+    value = (env if env is not None else os.environ).get("KUBECONFIG", "").strip()
+    return value or None
