@@ -56,9 +56,12 @@ def _start(kubeconfig: Path) -> subprocess.Popen[str]:
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(
-        target=lambda: [lines.put(line) for line in process.stdout or ()], daemon=True
-    ).start()
+
+    def pump() -> None:
+        for line in process.stdout or ():
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
     lines.get(timeout=30)  # the URL: serving
     return process
 
@@ -103,7 +106,7 @@ def _calls(api: client.CustomObjectsApi, worker: int) -> dict[str, Callable[[int
     name = f"task-{task}-run-{worker % 10}"
 
     def list_by_selector(_: int) -> None:
-        found = api.list_namespaced_custom_object(
+        found: Any = api.list_namespaced_custom_object(
             GROUP, VERSION, "default", PLURAL, label_selector=selector
         )
         if len(found["items"]) != 4:
