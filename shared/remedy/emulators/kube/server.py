@@ -115,6 +115,11 @@ class KubeEmulator:
         scheme = "https" if self.tls else "http"
         return f"{scheme}://{self._served.host}:{self._served.port}"
 
+    @property
+    def open_connections(self) -> int:
+        """Client connections currently open (kept alive between requests)."""
+        return self._served.open_connections if self._served is not None else 0
+
     def __enter__(self) -> KubeEmulator:
         return self.start() if self._served is None else self
 

@@ -201,6 +201,11 @@ class Served:
     def port(self) -> int:
         return int(self.server.server_address[1])
 
+    @property
+    def open_connections(self) -> int:
+        with self.server.connections_lock:
+            return len(self.server.connections)
+
     def serve_forever(self) -> None:
         self.server.serve_forever(poll_interval=0.1)
 
