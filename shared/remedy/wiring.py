@@ -49,15 +49,24 @@ def push_intake() -> PushIntake:
     )
 
 
-@functools.cache
 def _redis() -> tuple[Redlock, LedgerIdempotency]:
-    urls = config.redis_urls()
-    return Redlock.from_urls(urls), LedgerIdempotency(Ledger.from_urls(urls))
+    """One set of Redis connections per process and REDIS_URLS."""
+    return _redis_for(tuple(config.redis_urls()))
 
 
 @functools.cache
+def _redis_for(urls: tuple[str, ...]) -> tuple[Redlock, LedgerIdempotency]:
+    return Redlock.from_urls(list(urls)), LedgerIdempotency(Ledger.from_urls(list(urls)))
+
+
 def _kube() -> ApiClient:
-    return api_client(config.kubeconfig())
+    """One Kubernetes client per process and kubeconfig."""
+    return _kube_for(config.kubeconfig())
+
+
+@functools.cache
+def _kube_for(kubeconfig: str | None) -> ApiClient:
+    return api_client(kubeconfig)
 
 
 def _tasks() -> TaskSteps:

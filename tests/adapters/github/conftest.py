@@ -1,8 +1,6 @@
 """Fixtures for the GitHub adapter tests: the real GitHub emulator over HTTP, a fake clock.
 
-- ``emulator``: a :class:`GitHubEmulator` on a free port whose API also serves
-  ``GET /repos/{owner}/{repo}/issues`` (with GitHub's ``labels``/``state`` filters,
-  built from the emulator's own model, shapes, paging, auth, limits and stats) and
+- ``emulator``: a :class:`GitHubEmulator` on a free port whose API also
   records each request's raw target, so tests can see how a label name went on the
   wire (the emulator itself decodes ``%2F`` and raw ``/`` alike);
 - ``repo``: ``remedy-bot/demo``, seeded in the model; ``open_pull`` opens a PR in it;
@@ -24,13 +22,13 @@ from remedy.adapters.github_breaker import BreakerSettings, CircuitBreaker
 from remedy.adapters.github_prs import PullRequestsClient
 from remedy.adapters.github_settings import GitHubSettings
 from remedy.adapters.github_transport import RetryPolicy
-from remedy.emulators.github import rest_issues, rest_pulls, rest_repos, shapes
+from remedy.emulators.github import rest_issues, rest_pulls, rest_repos
 from remedy.emulators.github.api import GitHubApi
 from remedy.emulators.github.backend import Backend
 from remedy.emulators.github.records import RepoRef
 from remedy.emulators.github.routing import Router
 from remedy.emulators.github.server import GitHubEmulator
-from remedy.emulators.github.wire import Call, Handler, Reply, ok, paginate
+from remedy.emulators.github.wire import Handler
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -41,24 +39,6 @@ DEMO = RepoRef(OWNER, "demo")
 ISSUES = "/repos/{owner}/{repo}/issues"
 
 
-def list_issues(backend: Backend, call: Call) -> Reply:
-    """GitHub's "list repository issues": PRs included, all ``labels`` required, newest first."""
-    state = call.query.get("state", "open")
-    wanted = {name.strip().casefold() for name in call.query.get("labels", "").split(",")}
-    wanted.discard("")
-    model = backend.model
-    with model.lock:
-        found = [
-            issue
-            for issue in model.repos.get(call.repo).issues.values()
-            if state in ("all", issue.state)
-            and wanted <= {label.name.casefold() for label in issue.labels}
-        ]
-        found.sort(key=lambda issue: (issue.created_at, issue.number), reverse=True)
-        page, links = paginate(call, found)
-        return ok([shapes.issue(issue, call.base) for issue in page], links)
-
-
 class RecordingApi(GitHubApi):
     def __init__(self, backend: Backend, *, admin_token: str) -> None:
         super().__init__(backend, admin_token=admin_token)
@@ -66,7 +46,6 @@ class RecordingApi(GitHubApi):
             *rest_repos.ROUTES,
             *rest_issues.ROUTES,
             *rest_pulls.ROUTES,
-            ("GET", ISSUES, list_issues),
         ]
         self.router = Router(routes)
         self.raw_targets: list[str] = []

@@ -224,3 +224,20 @@ def test_pending_review_is_seen_by_its_author_only(github: GitHubEmulator, pr: P
     with pytest.raises(GithubException) as raised:
         as_tess.create_review(body="another draft")
     assert raised.value.data["errors"] == ["User can only have one pending review per pull request"]
+
+
+def test_list_repository_issues_filters_by_labels_and_includes_pulls(
+    github: GitHubEmulator,
+) -> None:
+    """GET /repos/{o}/{r}/issues returns issues *and* pull requests (the latter with a
+    ``pull_request`` key); ``labels`` requires every listed label
+    (https://docs.github.com/rest/issues/issues#list-repository-issues)."""
+    client = github.client()
+    repo = client.get_user().create_repo("listing")
+    pull = repo.create_pull(title="t", body="", head="task-5-x", base="main")
+    pull.as_issue().add_to_labels("task-5", "area/ci")
+    repo.create_issue(title="plain").add_to_labels("task-5")
+    labelled = repo.get_issues(state="open", labels=["task-5", "area/ci"])
+    assert [issue.number for issue in labelled] == [pull.number]
+    assert labelled[0].pull_request is not None
+    assert {issue.number for issue in repo.get_issues(labels=["task-5"])} == {1, 2}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from remedy.emulators.github import shapes
+from remedy.emulators.github import errors, shapes
 from remedy.emulators.github.backend import Backend
 from remedy.emulators.github.records import Issue, Label
 from remedy.emulators.github.wire import (
@@ -121,9 +121,31 @@ def list_comments(backend: Backend, call: Call) -> Reply:
         return ok([shapes.comment(each, issue.repo, call.base) for each in page], links)
 
 
+def list_issues(backend: Backend, call: Call) -> Reply:
+    """GitHub's "list repository issues": PRs included, every ``labels`` entry required,
+    newest first (https://docs.github.com/rest/issues/issues#list-repository-issues)."""
+    state = call.query.get("state", "open")
+    if state not in ("open", "closed", "all"):
+        raise errors.validation_failed(errors.invalid_field("Issue", "state"))
+    wanted = {name.strip().casefold() for name in call.query.get("labels", "").split(",")}
+    wanted.discard("")
+    model = backend.model
+    with model.lock:
+        found = [
+            issue
+            for issue in model.repos.get(call.repo).issues.values()
+            if state in ("all", issue.state)
+            and wanted <= {label.name.casefold() for label in issue.labels}
+        ]
+        found.sort(key=lambda issue: (issue.created_at, issue.number), reverse=True)
+        page, links = paginate(call, found)
+        return ok([shapes.issue(issue, call.base) for issue in page], links)
+
+
 _ISSUE = "/repos/{owner}/{repo}/issues/{number}"
 
 ROUTES: list[tuple[str, str, Handler]] = [
+    ("GET", "/repos/{owner}/{repo}/issues", list_issues),
     ("POST", "/repos/{owner}/{repo}/issues", create_issue),
     ("GET", _ISSUE, get_issue),
     ("PATCH", _ISSUE, update_issue),
