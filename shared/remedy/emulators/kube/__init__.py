@@ -1,15 +1,33 @@
 """The Kubernetes API emulator: an in-memory apiserver the real clients talk to.
 
 The official ``kubernetes`` Python client and real ``kubectl`` work against it over
-HTTP unchanged (discovery, CRDs, CRUD with the real conflict and validation errors,
+HTTPS unchanged (discovery, CRDs, CRUD with the real conflict and validation errors,
 patches, selectors, finalizers, watch, server-side tables). Start it in-process with
 :class:`KubeEmulator` or standalone with ``remedy emulate kube``.
 
 Module map: ``store`` (objects, resourceVersions, event log) → ``cluster`` and
 ``lifecycle`` (the apiserver's verbs and deletion rules, using ``objects``,
 ``validation``, ``schemas``, ``patches``, ``crds``) → ``api`` (WSGI: auth, routing,
-``handlers``, ``watch``, ``tables``, ``discovery``, ``openapi``, ``faults``) →
-``server`` (:class:`KubeEmulator`).
+``handlers``, ``watch``, ``tables``, ``discovery``, ``openapi``, ``faults``,
+``protobuf``) → ``server`` (:class:`KubeEmulator`, on ``serving`` with ``tls``).
+
+Known differences from a real apiserver, none of which remedy relies on:
+
+- asynchronous controllers are synchronous: garbage collection of dependents, the
+  namespace controller and CRD establishment finish within the request;
+- server-side apply sets fields but does not track managers (no ``managedFields``);
+- strategic merge patch is the subset built-in kinds without keyed lists need
+  (see ``patches``); structural schemas are applied without CEL, formats or bounds;
+- built-ins served: namespaces, configmaps, secrets, serviceaccounts, events (core
+  v1 only), leases, customresourcedefinitions — no pods or workloads;
+- list items carry ``apiVersion``/``kind`` (built-in lists omit them on a cluster);
+- discovery is the legacy format (kubectl falls back from aggregated discovery);
+  OpenAPI v3 is the minimum kubectl needs, v2 answers 404;
+- protobuf request bodies are decoded for Namespace, ConfigMap, Secret and
+  ServiceAccount (what ``kubectl create`` sends); responses are always JSON/YAML;
+- watch history is bounded by count (``history``), and ``resourceVersionMatch=Exact``
+  lists only at the current version;
+- a failed JSON patch carries the reason as a cause beside the server's generic 422.
 """
 
 from remedy.emulators.kube.cluster import Cluster

@@ -12,17 +12,14 @@ objects seeded here are exactly what clients see over HTTP.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
-from remedy.emulators.kube import crds, errors, lifecycle, objects, patches
+from remedy.emulators.kube import crds, errors, lifecycle, objects, paging, patches, patching
+from remedy.emulators.kube.fields import FieldSelector
 from remedy.emulators.kube.resources import Registry, ResourceType
-from remedy.emulators.kube.selectors import FieldSelector, LabelSelector
+from remedy.emulators.kube.selectors import LabelSelector
 from remedy.emulators.kube.store import Store, Stored
 
 NAMESPACES = ("", "namespaces")
@@ -85,7 +82,7 @@ class Cluster:
         with self.store.lock:
             rv = self.store.resource_version
             records = self.store.items(resource.storage_key, namespace or None)
-        start = _decode_continue(continue_token) if continue_token else None
+        start = paging.decode(continue_token) if continue_token else None
         selected = []
         for record in records:
             if start is not None and (record.namespace, record.name) < start:
@@ -97,7 +94,7 @@ class Cluster:
             selected.append(record)
         if limit and len(selected) > limit:
             following = selected[limit]
-            token = _encode_continue(rv, (following.namespace, following.name))
+            token = paging.encode(rv, (following.namespace, following.name))
             return Listing(selected[:limit], rv, token, len(selected) - limit)
         return Listing(selected, rv)
 
@@ -218,31 +215,16 @@ class Cluster:
     ) -> Written:
         if patch_type not in resource.patch_types:
             raise errors.unsupported_media_type(resource.patch_types)
-        document = _parse_patch(patch_type, body, field_manager)
+        document = patching.parse(patch_type, body, field_manager)
         with self.store.lock:
             existing = self.store.get(resource.storage_key, _ns(resource, namespace), name)
             if existing is None:
                 if patch_type == "application/apply-patch+yaml" and not subresource:
                     return self.create(
-                        resource, namespace, _applied_new(document, name), dry_run=dry_run
+                        resource, namespace, patching.applied_new(document, name), dry_run=dry_run
                     )
                 raise errors.not_found(resource.group, resource.plural, name)
-            patched = _apply(patch_type, existing.copy(), document)
-            if not isinstance(patched, dict):
-                # What the apiserver says when the patched document no longer decodes.
-                raise errors.invalid(
-                    group="",
-                    kind="",
-                    name="",
-                    errors=[
-                        errors.FieldError(
-                            "patch",
-                            "FieldValueInvalid",
-                            "cannot unmarshal array into Go value of type map[string]interface {}",
-                            value=json.dumps(patched),
-                        )
-                    ],
-                )
+            patched = patching.apply(patch_type, existing.copy(), document)
             patched = objects.check_type(resource, patched, body)
             objects.check_namespace(resource, patched, namespace)
             if patched["metadata"].get("name") != name:
@@ -327,75 +309,3 @@ class Cluster:
 
 def _ns(resource: ResourceType, namespace: str) -> str:
     return namespace if resource.namespaced else ""
-
-
-def _parse_patch(patch_type: str, body: str, field_manager: str) -> Any:
-    if patch_type == "application/apply-patch+yaml":
-        if not field_manager:
-            raise errors.invalid(
-                group="meta.k8s.io",
-                kind="PatchOptions",
-                name="",
-                errors=[
-                    errors.FieldError(
-                        "fieldManager", "FieldValueRequired", "is required for apply patch"
-                    )
-                ],
-            )
-        try:
-            return yaml.safe_load(body)
-        except yaml.YAMLError as error:
-            raise errors.bad_request(f"error decoding YAML: {error}") from None
-    try:
-        document = json.loads(body)
-    except ValueError as error:
-        raise errors.bad_request(f"error decoding patch: {error}") from None
-    if patch_type == "application/json-patch+json":
-        try:
-            return patches.validate_json_patch(document)
-        except patches.PatchError as error:
-            raise errors.bad_request(str(error)) from None
-    return document
-
-
-def _apply(patch_type: str, current: dict[str, Any], document: Any) -> Any:
-    try:
-        if patch_type == "application/json-patch+json":
-            return patches.json_patch(current, document)
-        if patch_type == "application/merge-patch+json":
-            return patches.merge_patch(current, document)
-        if patch_type == "application/strategic-merge-patch+json":
-            return patches.strategic_merge_patch(current, document)
-        return patches.apply_patch(current, document)
-    except patches.PatchError as error:
-        # The apiserver hides why a JSON patch failed behind this generic 422; the
-        # cause is added so a person can act on it.
-        raise errors.ApiError(
-            422,
-            "Invalid",
-            "the server rejected our request due to an error in our request",
-            {"causes": [{"reason": "FieldValueInvalid", "message": str(error), "field": "patch"}]},
-        ) from None
-
-
-def _applied_new(document: Any, name: str) -> Any:
-    if isinstance(document, dict):
-        document.setdefault("metadata", {}).setdefault("name", name)
-    return document
-
-
-def _encode_continue(rv: int, start: tuple[str, str]) -> str:
-    token = json.dumps({"v": "meta.k8s.io/v1", "rv": rv, "start": "/".join(start)})
-    return base64.urlsafe_b64encode(token.encode()).decode()
-
-
-def _decode_continue(token: str) -> tuple[str, str]:
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(token.encode()))
-        namespace, _, name = str(decoded["start"]).partition("/")
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        raise errors.bad_request(
-            "continue key is not valid: incorrect encoded start resourceVersion "
-            "(version meta.k8s.io/v1)"
-        ) from None
-    return (namespace, name)

@@ -14,6 +14,7 @@ from typing import Any
 from remedy.emulators.kube import errors, lifecycle, tables
 from remedy.emulators.kube.cluster import Cluster, Listing
 from remedy.emulators.kube.errors import FieldError
+from remedy.emulators.kube.fields import FieldSelector, parse_fields
 from remedy.emulators.kube.http import (
     Output,
     Request,
@@ -24,7 +25,7 @@ from remedy.emulators.kube.http import (
 )
 from remedy.emulators.kube.resources import ResourceType
 from remedy.emulators.kube.routing import Route
-from remedy.emulators.kube.selectors import FieldSelector, LabelSelector, parse_fields, parse_labels
+from remedy.emulators.kube.selectors import LabelSelector, parse_labels
 from remedy.emulators.kube.store import Stored, dumps
 from remedy.emulators.kube.watch import WatchStream
 

@@ -1,12 +1,10 @@
-"""Label and field selectors, parsed and matched as the apiserver does.
+"""Label selectors, parsed and matched as the apiserver does.
 
 The label grammar, its tokeniser and every error text follow
 k8s.io/apimachinery/pkg/labels (``Parse``): ``=``, ``==``, ``!=``, ``in``, ``notin``,
 bare ``key`` (exists), ``!key`` (does not exist), ``gt``/``lt`` via ``>``/``<``.
-Field selectors follow k8s.io/apimachinery/pkg/fields with ``\\`` escapes, and the
-supported field labels per kind follow each kind's conversion function (custom
-resources: ``metadata.name`` and, when namespaced, ``metadata.namespace``). Clients
-show these messages verbatim, so a wrong selector reads the same as on a cluster.
+Clients show these messages verbatim, so a wrong selector reads the same as on a
+cluster. Field selectors are in ``fields``.
 """
 
 from __future__ import annotations
@@ -15,7 +13,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from remedy.emulators.kube.errors import ApiError, bad_request
+from remedy.emulators.kube.errors import bad_request
+from remedy.emulators.kube.names import label_key_errors, label_value_errors
 
 _SPECIAL = frozenset("=!(),><")
 _WHITESPACE = frozenset(" \t\r\n")
@@ -33,72 +32,6 @@ _OPERATOR_TOKENS = {
     "(": "OPEN",
 }
 _BINARY_OPERATORS = "in, notin, =, ==, !=, gt, lt"
-
-_LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-_DNS1123_SUBDOMAIN = re.compile(
-    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
-)
-
-_LABEL_NAME_MSG = (
-    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
-    "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
-    "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
-)
-SUBDOMAIN_MSG = (
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
-    "'.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used "
-    "for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
-)
-_LABEL_VALUE_MSG = (
-    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "
-    "'.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or "
-    "'my_value',  or '12345', regex used for validation is "
-    "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
-)
-
-
-def subdomain_errors(value: str) -> list[str]:
-    errors = []
-    if len(value) > 253:
-        errors.append("must be no more than 253 bytes")
-    if not _DNS1123_SUBDOMAIN.match(value):
-        errors.append(SUBDOMAIN_MSG)
-    return errors
-
-
-def label_key_errors(key: str) -> list[str]:
-    """``content.IsLabelKey``: optional DNS-subdomain prefix, ``/``, a name part."""
-    parts = key.split("/")
-    errors: list[str] = []
-    if len(parts) > 2:
-        return [
-            "a valid label key "
-            + _LABEL_NAME_MSG
-            + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
-        ]
-    name = parts[-1]
-    if len(parts) == 2:
-        if not parts[0]:
-            errors.append("prefix part must be non-empty")
-        else:
-            errors.extend("prefix part " + message for message in subdomain_errors(parts[0]))
-    if not name:
-        errors.append("name part must be non-empty")
-    elif len(name) > 63:
-        errors.append("name part must be no more than 63 bytes")
-    if not _LABEL_NAME.match(name):
-        errors.append("name part " + _LABEL_NAME_MSG)
-    return errors
-
-
-def label_value_errors(value: str) -> list[str]:
-    errors = []
-    if len(value) > 63:
-        errors.append("must be no more than 63 bytes")
-    if not _LABEL_VALUE.match(value):
-        errors.append(_LABEL_VALUE_MSG)
-    return errors
 
 
 @dataclass(frozen=True)
@@ -307,147 +240,3 @@ def parse_labels(text: str) -> LabelSelector:
     except ValueError as error:
         raise bad_request(str(error)) from None
     return LabelSelector(tuple(sorted(requirements, key=lambda r: r.key)))
-
-
-# --- field selectors -------------------------------------------------------------
-
-_FIELD_OPERATORS = ("!=", "==", "=")
-_COMMON_FIELDS = ("metadata.name", "metadata.namespace")
-EXTRA_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("", "namespaces"): ("status.phase",),
-    ("", "secrets"): ("type",),
-    ("", "events"): (
-        "involvedObject.kind",
-        "involvedObject.namespace",
-        "involvedObject.name",
-        "involvedObject.uid",
-        "involvedObject.apiVersion",
-        "involvedObject.resourceVersion",
-        "involvedObject.fieldPath",
-        "reason",
-        "reportingComponent",
-        "source",
-        "type",
-    ),
-}
-
-
-@dataclass(frozen=True)
-class FieldSelector:
-    terms: tuple[tuple[str, str, str], ...] = ()  # (field, operator, value)
-
-    def matches(self, obj: Mapping[str, object]) -> bool:
-        for name, operator, value in self.terms:
-            equal = field_value(obj, name) == value
-            if equal != (operator != "!="):
-                return False
-        return True
-
-
-def _split_unescaped(text: str, separator: str) -> list[str]:
-    parts, current, escaped = [], [], False
-    for char in text:
-        if escaped:
-            current.append(char)
-            escaped = False
-        elif char == "\\":
-            current.append(char)
-            escaped = True
-        elif char == separator:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current))
-    return parts
-
-
-def _split_term(term: str) -> tuple[str, str, str] | None:
-    index, escaped = 0, False
-    while index < len(term):
-        if escaped:
-            escaped = False
-        elif term[index] == "\\":
-            escaped = True
-        else:
-            for operator in _FIELD_OPERATORS:
-                if term.startswith(operator, index):
-                    return term[:index], operator, term[index + len(operator) :]
-        index += 1
-    return None
-
-
-def _unescape(value: str) -> str:
-    out, escaped = [], False
-    for char in value:
-        if escaped:
-            if char not in "\\,=":
-                raise bad_request(f"invalid field selector: invalid escape sequence: \\{char}")
-            out.append(char)
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char in ",=":
-            raise bad_request(f"invalid field selector: unescaped character {char}")
-        else:
-            out.append(char)
-    return "".join(out)
-
-
-def parse_fields(
-    text: str, *, group: str, plural: str, builtin: bool, namespaced: bool
-) -> FieldSelector:
-    """Parse ``fieldSelector`` and check each field is one this kind can select on."""
-    terms: list[tuple[str, str, str]] = []
-    for part in sorted(_split_unescaped(text, ",")):
-        if not part:
-            continue
-        split = _split_term(part)
-        if split is None:
-            raise bad_request(f"invalid selector: '{text}'; can't understand '{part}'")
-        name, operator, value = split
-        terms.append((name, operator, _unescape(value)))
-    for name, _, _ in terms:
-        _check_field(name, group=group, plural=plural, builtin=builtin, namespaced=namespaced)
-    return FieldSelector(tuple(terms))
-
-
-def _check_field(name: str, *, group: str, plural: str, builtin: bool, namespaced: bool) -> None:
-    if not builtin:
-        if name == "metadata.name" or (namespaced and name == "metadata.namespace"):
-            return
-        raise bad_request(f"field label not supported: {name}")
-    extra = EXTRA_FIELDS.get((group, plural))
-    if extra is None:
-        if name not in _COMMON_FIELDS:
-            known = '"metadata.name", "metadata.namespace"'
-            raise bad_request(f'"{name}" is not a known field selector: only {known}')
-        return
-    if name not in (*_COMMON_FIELDS, *extra):
-        raise bad_request(f"field label not supported: {name}")
-
-
-def field_value(obj: Mapping[str, object], path: str) -> str:
-    """The string a field selector compares against (missing fields read as "")."""
-    node: object = obj
-    for part in path.split("."):
-        if not isinstance(node, Mapping):
-            return ""
-        node = node.get(part)
-    if node is None:
-        return ""
-    return str(node)
-
-
-__all__ = [
-    "ApiError",
-    "FieldSelector",
-    "LabelSelector",
-    "Requirement",
-    "field_value",
-    "label_key_errors",
-    "label_value_errors",
-    "parse_fields",
-    "parse_labels",
-    "subdomain_errors",
-]

@@ -18,6 +18,7 @@ import socket
 import ssl
 import sys
 import threading
+import traceback
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,11 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
 _IDLE_TIMEOUT_SECONDS = 120
+_INTERNAL_ERROR = (
+    b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
+    b'"message":"an error on the server prevented the request from succeeding",'
+    b'"reason":"InternalError","code":500}\n'
+)
 
 
 class _Server(ThreadingHTTPServer):
@@ -155,6 +161,13 @@ class _Handler(BaseHTTPRequestHandler):
         except ConnectionError:
             self.close_connection = True
             return
+        except Exception:
+            # A bug in the app: answer as the apiserver does for a panic, and say why
+            # on stderr, rather than dropping the connection.
+            traceback.print_exc()
+            started[:] = ["500 Internal Server Error", [("Content-Type", "application/json")]]
+            result = [_INTERNAL_ERROR]
+            self.close_connection = True
         try:
             self._send(started[0], started[1], result)
         finally:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from remedy.emulators.kube.errors import FieldError
-from remedy.emulators.kube.selectors import label_key_errors, label_value_errors, subdomain_errors
+from remedy.emulators.kube.names import label_key_errors, label_value_errors, subdomain_errors
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _LABEL_MSG = (

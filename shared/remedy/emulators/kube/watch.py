@@ -28,9 +28,10 @@ from typing import Any
 from remedy.emulators.kube import errors, tables
 from remedy.emulators.kube.cluster import Cluster
 from remedy.emulators.kube.errors import ApiError
+from remedy.emulators.kube.fields import FieldSelector
 from remedy.emulators.kube.http import Output, Request, Response
 from remedy.emulators.kube.resources import ResourceType
-from remedy.emulators.kube.selectors import FieldSelector, LabelSelector
+from remedy.emulators.kube.selectors import LabelSelector
 from remedy.emulators.kube.store import Event, Stored, dumps
 
 DEFAULT_TIMEOUT_SECONDS = 1800
