@@ -7,8 +7,9 @@ columns; ``-l 'task-id=3,github-app in (5DLabs-Cleo,5DLabs-Tess)'``; merge, JSON
 status patches; the strategic-merge default refused for a custom resource;
 ``kubectl label``; a stale ``kubectl replace`` that must conflict; delete; ``kubectl
 wait`` for a condition, a JSONPath value and deletion; ``kubectl get -w`` following
-changes; the real server's error for a bad selector; namespaces and ConfigMaps from
-manifests and from ``kubectl create`` (which sends protobuf), Secrets too.
+changes; ``kubectl explain`` from the CRD schema; ``kubectl version`` without skew;
+the real server's error for a bad selector; namespaces and ConfigMaps from manifests
+and from ``kubectl create`` (which sends protobuf), Secrets too.
 """
 
 from __future__ import annotations
@@ -141,6 +142,10 @@ def test_scripted_session(
     assert [r["metadata"]["name"] for r in bare.list(*CODERUN)] == ["cleo-3", "cleo-4", "tess-3"]
 
     kubectl("wait", "--for=jsonpath={.status.phase}=Running", "cr/cleo-3", "--timeout=10s")
+
+    explained = kubectl("explain", "coderuns.spec.taskId").stdout
+    assert "Task ID to implement" in explained
+    assert "Server Version: v1.37" in kubectl("version").stdout
 
 
 def test_wait_for_delete(kube: KubeEmulator, kubectl: Kubectl) -> None:

