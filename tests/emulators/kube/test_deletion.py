@@ -2,8 +2,8 @@
 
 Covers: uid and resourceVersion preconditions (409 with the real "Precondition
 failed" text, nothing deleted); an object with finalizers getting deletionTimestamp
-and staying until an update removes the last finalizer; no new finalizers on an
-object being deleted; gracePeriodSeconds recorded; propagationPolicy Background,
+and staying until an update removes the last finalizer (then one DELETED event); no
+new finalizers on an object being deleted; gracePeriodSeconds recorded; propagationPolicy Background,
 Foreground and Orphan on ownerReferences; a namespace going Terminating, refusing new
 content and disappearing once empty; a CRD's deletion removing its resources and
 its API; deletecollection by label; the Status answer of a completed delete.
@@ -100,10 +100,13 @@ def test_finalizers_hold_deletion(kube: KubeEmulator, custom: client.CustomObjec
         "no new finalizers can be added if the object is being deleted"
         in json.loads(forbidden.value.body)["message"]
     )
+    before = kube.store.resource_version
     custom.patch_namespaced_custom_object(
         GROUP, VERSION, "default", PLURAL, "held", {"metadata": {"finalizers": None}}
     )
     assert _names(kube) == []
+    events = kube.store.events_after(before, (GROUP, PLURAL))
+    assert [event.type for event in events] == ["DELETED"]
 
 
 def test_completed_delete_answers_status(kube: KubeEmulator, http: Http) -> None:

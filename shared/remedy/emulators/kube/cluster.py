@@ -271,8 +271,9 @@ class Cluster:
         if dry_run:
             return Written(Stored.of(body), warnings=tuple(warnings))
         if body["metadata"].get("deletionTimestamp") and not body["metadata"].get("finalizers"):
-            stored = self.store.put(resource.storage_key, body, event="MODIFIED")
-            return Written(lifecycle.finalize(self, resource, stored), warnings=tuple(warnings))
+            # The write that empties the finalizers deletes instead (registry Store.Update):
+            # watchers see one DELETED, carrying the object as it was stored.
+            return Written(lifecycle.finalize(self, resource, existing), warnings=tuple(warnings))
         stored = self.store.put(resource.storage_key, body, event="MODIFIED")
         if is_crd:
             self.registry.replace_owned(stored.name, crds.served_types(stored.obj))
