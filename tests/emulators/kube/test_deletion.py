@@ -3,10 +3,11 @@
 Covers: uid and resourceVersion preconditions (409 with the real "Precondition
 failed" text, nothing deleted); an object with finalizers getting deletionTimestamp
 and staying until an update removes the last finalizer (then one DELETED event); no
-new finalizers on an object being deleted; gracePeriodSeconds recorded; propagationPolicy Background,
-Foreground and Orphan on ownerReferences; a namespace going Terminating, refusing new
-content and disappearing once empty; a CRD's deletion removing its resources and
-its API; deletecollection by label; the Status answer of a completed delete.
+new finalizers on an object being deleted; gracePeriodSeconds recorded;
+propagationPolicy Background, Foreground and Orphan on ownerReferences; a namespace
+going Terminating, refusing new content and disappearing once empty; a CRD's
+deletion removing its resources and its API; deletecollection by label; the Status
+answer of a completed delete.
 """
 
 from __future__ import annotations
