@@ -39,14 +39,18 @@ def current_delivery() -> str:
     return _delivery.get()
 
 
+def redact(text: str) -> str:
+    """``text`` with every registered secret masked."""
+    for secret in _secrets:
+        text = text.replace(secret, "***")
+    return text
+
+
 class _ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.delivery = _delivery.get()
         if _secrets:
-            message = record.getMessage()
-            for secret in _secrets:
-                message = message.replace(secret, "***")
-            record.msg, record.args = message, None
+            record.msg, record.args = redact(record.getMessage()), None
         return True
 
 

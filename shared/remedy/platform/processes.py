@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from remedy import logs
 from remedy.platform.ports import is_listening
 
 STOP_TIMEOUT_S = 5.0
@@ -72,8 +73,9 @@ class Supervisor:
                 self.say(f"{child.name:<{width}} | {line}")
 
     def say(self, line: str) -> None:
+        """Write one line of the merged log; registered secrets never get through."""
         with self._write_lock:
-            self.out.write(line + "\n")
+            self.out.write(logs.redact(line) + "\n")
             self.out.flush()
 
     def wait_listening(self, child: Child, host: str, port: int, timeout_s: float = 30) -> None:
