@@ -128,7 +128,14 @@ class LocalPlatform:
             "emulated": {"kubernetes": kube["emulated"], "github": github["emulated"]},
             "pid": os.getpid(),
         }
+        self.state["pids"] = self.pids()
         return self.state
+
+    def pids(self) -> dict[str, int]:
+        """Every process this platform started (for people and tests checking leftovers)."""
+        pids = {child.name: child.proc.pid for child in self.supervisor.children}
+        pids |= {f"redis-{i}": s.pid for i, s in enumerate(self.redis) if s.pid is not None}
+        return pids
 
     def _redis(self) -> list[str]:
         if self.env.get("REDIS_URLS"):
