@@ -7,6 +7,7 @@ one factory here, lazily, on their first request.
 from __future__ import annotations
 
 import functools
+import os
 
 from kubernetes.client import ApiClient
 
@@ -20,7 +21,10 @@ from remedy.adapters.redis_epochs import EpochCounter
 from remedy.adapters.redlock import Redlock
 from remedy.domain.agents import AgentPolicy
 from remedy.domain.pushes import PushPolicy
-from remedy.handlers.agent_cancel import AgentCancel, CancelSettings
+from remedy.handlers.agent_cancel import AgentCancel
+from remedy.handlers.cancelling import Canceller, CancelSettings
+from remedy.handlers.control_api import ControlApi
+from remedy.handlers.control_auth import Tokens, TokensError, token_values
 from remedy.handlers.gateway import Gateway
 from remedy.handlers.label_update import LabelSettings, LabelUpdate
 from remedy.handlers.push_intake import PushIntake
@@ -79,10 +83,12 @@ def _tasks() -> TaskSteps:
 
 
 def agent_cancel() -> AgentCancel:
-    return AgentCancel(
+    return AgentCancel(canceller=_canceller(), tasks=_tasks(), idempotency=_redis()[1])
+
+
+def _canceller() -> Canceller:
+    return Canceller(
         runs=KubeAgentRuns(_kube(), namespaces=config.coderun_namespaces()),
-        tasks=_tasks(),
-        idempotency=_redis()[1],
         settings=CancelSettings(
             policy=AgentPolicy(
                 downstream=config.downstream_agents(),
@@ -110,4 +116,23 @@ def workflow_resume() -> WorkflowResume:
         applier=ResumeApplier(KubeWorkflows(_kube(), namespace=config.workflow_namespace())),
         tasks=_tasks(),
         idempotency=_redis()[1],
+    )
+
+
+def control_api() -> ControlApi:
+    """control-api: REMEDY_API_TOKENS (principal=token pairs) and K_SINK besides the rest."""
+    raw = os.environ.get("REMEDY_API_TOKENS", "")
+    for token in token_values(raw):
+        logs.register_secret(token)
+    try:
+        tokens = Tokens.parse(raw)
+    except TokensError as exc:
+        raise config.ConfigError(f"REMEDY_API_TOKENS: {exc}") from None
+    tasks = _tasks()
+    return ControlApi(
+        runs=KubeAgentRuns(_kube(), namespaces=config.coderun_namespaces()),
+        tasks=tasks,
+        states=tasks.states,
+        sink=HttpEventSink(config.sink_url()),
+        tokens=tokens,
     )
