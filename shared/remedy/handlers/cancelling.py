@@ -145,9 +145,7 @@ class Canceller:
                 agent=run.agent,
                 epoch=request.epoch,
                 for_head=request.for_head,
-                requested_at=previous.requested_at
-                if same and previous
-                else agents.format_time(now),
+                requested_at=requested_at,
                 deadline=agents.format_time(now + timedelta(seconds=self.settings.grace_s)),
                 status=status,
                 outcome=outcome,
