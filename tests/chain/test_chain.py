@@ -249,3 +249,40 @@ def test_a_push_already_replaced_changes_nothing(
     state, _ = KubeRemediationStates(api, namespace=seed.STATE_NS).load(12)
     assert state is not None and state.epoch == newer.get_data()["epoch"]
     assert "superseded" in state.history[-1].outcome
+
+
+def test_a_cancellation_request_stops_every_unfinished_downstream_run(
+    apps: dict[str, Any], custom: client.CustomObjectsApi, api: client.ApiClient
+) -> None:
+    """A person's or agent's request (via control-api) stops review work whatever its
+    head, never Rex's, and resets nothing else."""
+    seed.coderun(custom, "rex-12", task=12, agent="5DLabs-Rex", phase="Running")
+    seed.coderun(custom, "cleo-12", task=12, agent="5DLabs-Cleo", phase="Running", head=NEW)
+    seed.coderun(custom, "tess-12", task=12, agent="5DLabs-Tess", phase="Pending")
+    request = CloudEvent(
+        {
+            "type": "dev.remedy.cancellation.requested",
+            "source": "/remedy/control-api",
+            "id": "api-1:cancellation.requested",
+        },
+        {
+            "task_id": 12,
+            "repository": seed.REPO,
+            "head_sha": NEW,
+            "correlation_id": "api-1",
+            "epoch": 1,
+            "reason": "operator asked",
+            "requested_by": "operator:alice",
+            "origin": "api",
+        },
+    )
+    acked(apps["agent-cancel"], request)
+    acked(apps["agent-cancel"], request)  # a duplicate: replayed, nothing more
+    assert coderun_names(custom) == {"rex-12", "cleo-12"}
+    assert annotations_of(custom, "cleo-12")[agents.CANCEL_REQUESTED_BY] == "operator:alice"
+    assert agents.CANCEL_REQUESTED_AT not in annotations_of(custom, "rex-12")
+    state, _ = KubeRemediationStates(api, namespace=seed.STATE_NS).load(12)
+    assert state is not None
+    assert [e.outcome for e in state.history] == [
+        "2 cancelled at the request of operator:alice (api)"
+    ]

@@ -22,7 +22,7 @@ from remedy.domain.agents import Obsolescence
 from remedy.domain.remediation import Head
 from remedy.events import catalogue, tracing
 from remedy.events.codec import event_id, task_event
-from remedy.events.models import AgentsCancelled, RemediationRequested
+from remedy.events.models import AgentsCancelled, CancellationRequested, RemediationRequested
 from remedy.handlers.cancelling import Canceller, CancelRequest
 from remedy.handlers.once import ack, fingerprint_of, reply, run_once
 from remedy.handlers.results import Outcome
@@ -42,6 +42,14 @@ class AgentCancel:
         self._idempotency = idempotency
 
     def handle(self, event: CloudEvent) -> Outcome:
+        if event["type"] == catalogue.CANCELLATION_REQUESTED:
+            asked = CancellationRequested.model_validate(event.get_data())
+            return run_once(
+                self._idempotency,
+                event,
+                fingerprint=fingerprint_of(asked.model_dump(mode="json")),
+                work=lambda steps: self._cancel_requested(asked),
+            )
         if event["type"] != catalogue.REMEDIATION_REQUESTED:
             raise Rejected(f"agent-cancel does not take {event['type']} events")
         request = RemediationRequested.model_validate(event.get_data())
@@ -130,6 +138,34 @@ class AgentCancel:
                 traceparent=traceparent,
             )
         )
+
+    def _cancel_requested(self, asked: CancellationRequested) -> dict[str, Any]:
+        """A person's or an agent's request: stop every unfinished downstream run.
+
+        Nothing else follows (no label reset, no workflow move): the outcome is in the
+        task's state, where control-api shows it.
+        """
+        now = self._tasks.clock()
+        with self._tasks.open(asked.task_id, asked.repository) as task:
+            epoch = max(task.state.epoch, asked.epoch)
+            outcomes = self._canceller.cancel(
+                task,
+                CancelRequest.all_downstream(
+                    task_id=asked.task_id,
+                    epoch=epoch,
+                    head=asked.head_sha,
+                    reason=asked.reason,
+                    requested_by=asked.requested_by,
+                ),
+                now,
+            )
+            acted = sum(1 for o in outcomes if o.action != "kept")
+            note = f"{acted} cancelled at the request of {asked.requested_by} ({asked.origin})"
+            task.state.log(
+                at=now, epoch=epoch, delivery=asked.correlation_id, step=PRODUCER, outcome=note
+            )
+            task.save()
+        return ack(note)
 
 
 def _superseded(task: TaskStep, head: Head) -> str | None:
