@@ -21,6 +21,7 @@ from remedy.adapters.redis_epochs import EpochCounter
 from remedy.adapters.redlock import Redlock
 from remedy.domain.agents import AgentPolicy
 from remedy.domain.pushes import PushPolicy
+from remedy.domain.stage_events import StagePolicy
 from remedy.handlers.agent_cancel import AgentCancel
 from remedy.handlers.cancelling import Canceller, CancelSettings
 from remedy.handlers.control_api import ControlApi
@@ -28,7 +29,7 @@ from remedy.handlers.control_auth import Tokens, TokensError, token_values
 from remedy.handlers.gateway import Gateway
 from remedy.handlers.label_update import LabelSettings, LabelUpdate
 from remedy.handlers.push_intake import PushIntake
-from remedy.handlers.resumes import ResumeApplier
+from remedy.handlers.resumes import ResumeApplier, StageResumer
 from remedy.handlers.tasks import TaskSteps
 from remedy.handlers.workflow_resume import WorkflowResume
 from remedy.ports import utcnow
@@ -112,8 +113,18 @@ def label_update() -> LabelUpdate:
 
 
 def workflow_resume() -> WorkflowResume:
+    workflows = KubeWorkflows(_kube(), namespace=config.workflow_namespace())
     return WorkflowResume(
-        applier=ResumeApplier(KubeWorkflows(_kube(), namespace=config.workflow_namespace())),
+        applier=ResumeApplier(workflows),
+        stages=StageResumer(workflows),
+        policy=StagePolicy(
+            branches=config.task_branch_pattern(),
+            quality_agents=config.logins(
+                None, "REMEDY_QUALITY_AGENTS", "5DLabs-Cleo,5DLabs-Cleo[bot]"
+            ),
+            qa_agents=config.logins(None, "REMEDY_QA_AGENTS", "5DLabs-Tess,5DLabs-Tess[bot]"),
+            ready_label=config.label_list(None, "REMEDY_LABEL_READY_FOR_QA", "ready-for-qa")[0],
+        ),
         tasks=_tasks(),
         idempotency=_redis()[1],
     )
@@ -136,3 +147,38 @@ def control_api() -> ControlApi:
         sink=HttpEventSink(config.sink_url()),
         tokens=tokens,
     )
+
+
+# The reconciler's factory was appended while other factories were being added
+# concurrently; its imports sit here rather than in the block above for that reason.
+from remedy.handlers.reconciler import Reconciler, ReconcileSettings  # noqa: E402
+from remedy.ports import Clock, EventSink  # noqa: E402
+
+RECONCILER_LOCK_WAIT_S = 0.2
+"""A task lock the reconciler cannot get this fast is someone else's this tick."""
+
+
+def reconciler(*, clock: Clock = utcnow, sink: EventSink | None = None) -> Reconciler:
+    """reconciler: K_SINK besides the rest; REMEDY_FORCE_GRACE_SECONDS (10),
+    REMEDY_SAGA_DEADLINE_SECONDS (60), REMEDY_MAX_REDRIVES (5)."""
+    locks, _ = _redis()
+    states = KubeRemediationStates(_kube(), namespace=config.state_namespace())
+    workflows = KubeWorkflows(_kube(), namespace=config.workflow_namespace())
+    short_locks = Redlock(locks.nodes, ttl_s=locks.ttl_s, acquire_timeout_s=RECONCILER_LOCK_WAIT_S)
+    return Reconciler(
+        runs=KubeAgentRuns(_kube(), namespaces=config.coderun_namespaces()),
+        states=states,
+        tasks=TaskSteps(locks=short_locks, states=states, clock=clock),
+        applier=ResumeApplier(workflows),
+        workflows=workflows,
+        ledger=_ledger_for(tuple(config.redis_urls())),
+        sink=sink or HttpEventSink(config.sink_url()),
+        clock=clock,
+        settings=ReconcileSettings.from_env(),
+    )
+
+
+@functools.cache
+def _ledger_for(urls: tuple[str, ...]) -> Ledger:
+    """The ledger read by the reconciler's stuck-saga pass, one per process and REDIS_URLS."""
+    return Ledger.from_urls(list(urls))

@@ -5,7 +5,10 @@ per-run annotations overriding the defaults, invalid ones falling back; unmarked
 deleting and finished runs getting no step; a cancellation request acknowledged
 after the behaviour's delay, counted from the request's time (or from when it was
 seen, when the annotation holds no readable time); an ignored request leaving the
-schedule as it was; an already acknowledged request not acknowledged again.
+schedule as it was; an acknowledged request ending the run's schedule (the agent has
+stopped); ``remedy.dev/simulate-ack-delay-seconds`` setting the delay or, with
+``never``, ignoring requests, and winning over the older annotations; unreadable or
+non-finite delays falling back to the defaults.
 """
 
 from __future__ import annotations
@@ -86,13 +89,51 @@ def test_unreadable_request_time_counts_from_when_it_was_seen() -> None:
     )
 
 
-def test_ignored_or_acknowledged_requests_keep_the_schedule() -> None:
+def test_ignored_requests_keep_the_schedule() -> None:
     requested = {agents.CANCEL_REQUESTED_AT: agents.format_time(NOW)}
     ignored = _with(run("r"), phase="Running", **requested)
     assert next_step(ignored, PLAN, acknowledge_after=None, now=NOW) == Step(
         "finish", NOW + timedelta(seconds=10)
     )
+
+
+def test_an_acknowledged_request_stops_the_agent() -> None:
+    requested = {agents.CANCEL_REQUESTED_AT: agents.format_time(NOW)}
     done = _with(run("r"), phase="Running", **requested, **{agents.CANCEL_ACKNOWLEDGED_AT: "x"})
-    assert next_step(done, PLAN, acknowledge_after=2, now=NOW) == Step(
-        "finish", NOW + timedelta(seconds=10)
-    )
+    assert next_step(done, PLAN, acknowledge_after=2, now=NOW) is None
+    assert next_step(done, PLAN, acknowledge_after=None, now=NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("annotations", "ack_seconds", "cancel"),
+    [
+        ({}, 2, "acknowledge"),
+        ({"remedy.dev/simulate-ack-delay-seconds": "0"}, 0, "acknowledge"),
+        ({"remedy.dev/simulate-ack-delay-seconds": "1.5"}, 1.5, "acknowledge"),
+        ({"remedy.dev/simulate-ack-delay-seconds": "never"}, 2, "ignore"),
+        ({"remedy.dev/simulate-ack-delay-seconds": "NEVER"}, 2, "ignore"),
+        ({"remedy.dev/simulate-ack-delay-seconds": "soon"}, 2, "acknowledge"),
+        ({"remedy.dev/simulate-ack-delay-seconds": "inf"}, 2, "acknowledge"),
+        ({"remedy.dev/simulate-ack-delay-seconds": "-1"}, 2, "acknowledge"),
+        ({"remedy.dev/simulate-ack-seconds": "3"}, 3, "acknowledge"),
+        ({"remedy.dev/simulate-ack-seconds": "nan"}, 2, "acknowledge"),
+        (
+            {"remedy.dev/simulate-ack-seconds": "3", "remedy.dev/simulate-ack-delay-seconds": "1"},
+            1,
+            "acknowledge",
+        ),
+        (
+            {"remedy.dev/simulate-cancel": "ignore", "remedy.dev/simulate-ack-delay-seconds": "1"},
+            1,
+            "acknowledge",
+        ),
+        ({"remedy.dev/simulate-cancel": "ignore"}, 2, "ignore"),
+    ],
+)
+def test_ack_delay_annotation(annotations: dict[str, str], ack_seconds: float, cancel: str) -> None:
+    plan = plan_for(run("r", **annotations), PLAN)
+    assert (plan.ack_seconds, plan.cancel) == (ack_seconds, cancel)
+
+
+def test_default_ack_delay_is_a_fifth_of_a_second() -> None:
+    assert Plan().ack_seconds == 0.2

@@ -8,11 +8,13 @@ remediation chain and may still change, so the two decisions are separate seams:
   (:class:`FromAnnotations` by default: ``remedy.dev/simulate-cancel`` and
   ``-ack-seconds``; :class:`AcknowledgeAfter` and :class:`IgnoreCancellation` fix it,
   ignoring being how tests exercise forced cancellation);
-- an ``Acknowledge`` callable performs the acknowledgement. The default,
-  :class:`AnnotateAndStop`, records ``remedy.dev/cancel-acknowledged-at`` on the
-  CodeRun (what control-api records for a real agent) and sets the phase to
-  ``Cancelled``. When the contract lands, pass a different callable (for instance one
-  that calls control-api) to :class:`~remedy.emulators.agents.simulator.AgentSimulator`.
+- an ``Acknowledge`` callable performs the acknowledgement. With a control-api URL the
+  simulator uses :class:`ControlApiAcknowledge`, which does what a real agent does:
+  ``POST /v1/coderuns/{namespace}/{name}/cancellation/ack`` with its own bearer token
+  (control-api then records the acknowledgement and deletes the run), after which the
+  agent stops. Without one, :class:`AnnotateAndStop` stands in for control-api: it
+  records ``remedy.dev/cancel-acknowledged-at`` itself and sets the phase to
+  ``Cancelled`` (the behaviour from before control-api existed).
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import requests
 from kubernetes import client
 
 from remedy.domain import agents
 from remedy.emulators.agents.schedule import Plan
+from remedy.handlers.control_api import ack_path
+from remedy.handlers.control_auth import agent_key
 
 CODERUN = ("agents.platform", "v1", "coderuns")
 Acknowledge = Callable[[dict[str, Any]], None]
@@ -101,3 +106,63 @@ class AnnotateAndStop:
                 }
             },
         )
+
+
+class AckFailed(RuntimeError):
+    """control-api did not take the acknowledgement; ``retry`` says whether to try again."""
+
+    def __init__(self, message: str, *, retry: bool) -> None:
+        super().__init__(message)
+        self.retry = retry
+
+
+def agent_tokens(raw: str) -> dict[str, str]:
+    """Agents' tokens from ``REMEDY_API_TOKENS``-style ``principal=token`` pairs.
+
+    Operators' entries (``operator:<name>``) are skipped: a simulated agent acts only
+    as itself.
+    """
+    tokens: dict[str, str] = {}
+    for part in raw.split(","):
+        principal, sep, token = part.partition("=")
+        if sep and principal.strip() and not principal.strip().startswith("operator:"):
+            tokens[principal.strip()] = token.strip()
+    return tokens
+
+
+class ControlApiAcknowledge:
+    """Acknowledge the way a real agent does: POST to control-api with the agent's token."""
+
+    def __init__(self, url: str, tokens: Mapping[str, str], *, timeout_s: float = 5.0) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"control-api URL {url!r} is not an http(s) URL")
+        self.url = url.rstrip("/")
+        self._tokens = {agent_key(login): token for login, token in tokens.items()}
+        self._timeout_s = timeout_s
+        self._session = requests.Session()
+
+    def __call__(self, coderun: dict[str, Any]) -> None:
+        metadata = coderun["metadata"]
+        agent = str(
+            (coderun.get("spec") or {}).get("githubApp")
+            or (metadata.get("labels") or {}).get(agents.AGENT_LABEL)
+            or ""
+        )
+        token = self._tokens.get(agent_key(agent))
+        if token is None:
+            raise AckFailed(f"no control-api token for agent {agent or '(none)'}", retry=False)
+        url = self.url + ack_path(metadata["namespace"], metadata["name"])
+        try:
+            answer = self._session.post(
+                url, headers={"Authorization": f"Bearer {token}"}, timeout=self._timeout_s
+            )
+        except requests.RequestException as exc:
+            raise AckFailed(f"{type(exc).__name__} posting to control-api", retry=True) from exc
+        if answer.status_code != 200:
+            raise AckFailed(
+                f"control-api answered {answer.status_code}: {answer.text[:200]}",
+                retry=answer.status_code >= 500 or answer.status_code == 429,
+            )
+
+    def close(self) -> None:
+        self._session.close()

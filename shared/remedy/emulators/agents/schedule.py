@@ -1,22 +1,26 @@
 """What a simulated agent does next, decided from the CodeRun alone.
 
 A simulated run goes Pending → Running → Succeeded (or the outcome it asks for); a
-cancellation request is acknowledged after a delay or ignored. Every step is derived
-from the object itself — its status phase and ``lastUpdate``, its annotations — so
-the simulator keeps no state that a restart would lose, and the same function can
-be tested without a cluster.
+cancellation request is acknowledged after a delay or ignored, and once acknowledged
+(``remedy.dev/cancel-acknowledged-at``) the agent has stopped: nothing more happens.
+Every step is derived from the object itself — its status phase and ``lastUpdate``,
+its annotations — so the simulator keeps no state that a restart would lose, and the
+same function can be tested without a cluster.
 
 Per-run settings come from annotations, with the simulator's defaults otherwise:
 
 - ``remedy.dev/simulate-pending-seconds``: time spent Pending (default 0.5);
 - ``remedy.dev/simulate-run-seconds``: time spent Running (default 5);
 - ``remedy.dev/simulate-outcome``: ``Succeeded`` (default) or ``Failed``;
-- ``remedy.dev/simulate-cancel``: ``acknowledge`` (default) or ``ignore``;
-- ``remedy.dev/simulate-ack-seconds``: delay before acknowledging (default 0.5).
+- ``remedy.dev/simulate-ack-delay-seconds``: delay before acknowledging a cancellation
+  (default 0.2), or ``never`` to ignore it (how tests exercise the forced path);
+- older spellings, still read: ``remedy.dev/simulate-cancel`` (``acknowledge`` or
+  ``ignore``) and ``remedy.dev/simulate-ack-seconds``; ``-ack-delay-seconds`` wins.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -29,6 +33,8 @@ SELECTOR = f"{SIMULATE_LABEL}=true"
 PENDING_SECONDS = "remedy.dev/simulate-pending-seconds"
 RUN_SECONDS = "remedy.dev/simulate-run-seconds"
 ACK_SECONDS = "remedy.dev/simulate-ack-seconds"
+ACK_DELAY = "remedy.dev/simulate-ack-delay-seconds"
+NEVER = "never"
 CANCEL = "remedy.dev/simulate-cancel"
 OUTCOME = "remedy.dev/simulate-outcome"
 
@@ -43,7 +49,7 @@ class Plan:
 
     pending_seconds: float = 0.5
     run_seconds: float = 5.0
-    ack_seconds: float = 0.5
+    ack_seconds: float = 0.2
     outcome: str = "Succeeded"
     cancel: str = "acknowledge"
 
@@ -59,18 +65,24 @@ def _seconds(value: str | None, fallback: float) -> float:
         seconds = float(value) if value is not None else fallback
     except ValueError:
         return fallback
-    return seconds if seconds >= 0 else fallback
+    return seconds if math.isfinite(seconds) and seconds >= 0 else fallback
 
 
 def plan_for(coderun: Mapping[str, Any], defaults: Plan) -> Plan:
     annotations = (coderun.get("metadata") or {}).get("annotations") or {}
     outcome = annotations.get(OUTCOME, defaults.outcome)
     cancel = annotations.get(CANCEL, defaults.cancel)
+    ack_seconds = _seconds(annotations.get(ACK_SECONDS), defaults.ack_seconds)
+    delay = (annotations.get(ACK_DELAY) or "").strip().lower()
+    if delay == NEVER:
+        cancel = "ignore"
+    elif _seconds(delay or None, -1.0) >= 0:  # an unreadable delay changes nothing
+        ack_seconds, cancel = float(delay), "acknowledge"
     return replace(
         defaults,
         pending_seconds=_seconds(annotations.get(PENDING_SECONDS), defaults.pending_seconds),
         run_seconds=_seconds(annotations.get(RUN_SECONDS), defaults.run_seconds),
-        ack_seconds=_seconds(annotations.get(ACK_SECONDS), defaults.ack_seconds),
+        ack_seconds=ack_seconds,
         outcome=outcome if outcome in OUTCOMES else defaults.outcome,
         cancel=cancel if cancel in CANCEL_MODES else defaults.cancel,
     )
@@ -113,10 +125,10 @@ def next_step(
         return None
     status = coderun.get("status") or {}
     phase = status.get("phase") or ""
-    if phase in FINISHED:
-        return None
+    if phase in FINISHED or acknowledged(coderun):
+        return None  # finished, or acknowledged a cancellation: the agent has stopped
     requested = cancel_requested_at(coderun)
-    if requested is not None and not acknowledged(coderun) and acknowledge_after is not None:
+    if requested is not None and acknowledge_after is not None:
         since = requested if isinstance(requested, datetime) else (request_seen or now)
         return Step("acknowledge", since + timedelta(seconds=acknowledge_after))
     since = agents.parse_time(status.get("lastUpdate")) or now

@@ -7,7 +7,10 @@ against the emulator or a real cluster. Each observed run's next step comes from
 :func:`~remedy.emulators.agents.schedule.next_step`; a scheduler thread performs it
 when due, through the status subresource (phase, ``lastUpdate``, ``finishedAt``,
 conditions — fields the CodeRun CRD declares, so a real server keeps them), or
-through the injected ``acknowledge`` callable for a cancellation.
+through the ``acknowledge`` callable for a cancellation: given ``control_api_url`` and
+the agents' tokens, the simulated agent POSTs its acknowledgement to control-api (as a
+real agent does) and stops; a failed POST is retried a few times when control-api may
+take it later (5xx, unreachable).
 
 In-process: ``AgentSimulator(api_client, namespaces=["default"]).start()`` …
 ``.stop()`` (or ``with``); standalone: ``python -m remedy.emulators.agents``.
@@ -20,8 +23,8 @@ import itertools
 import json
 import logging
 import threading
-from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, cast
 
@@ -30,15 +33,20 @@ from kubernetes import client
 from remedy.domain import agents
 from remedy.emulators.agents.cancellation import (
     CODERUN,
+    AckFailed,
     Acknowledge,
     AnnotateAndStop,
     CancellationBehaviour,
+    ControlApiAcknowledge,
     FromAnnotations,
 )
 from remedy.emulators.agents.schedule import SELECTOR, Plan, Step, next_step, plan_for
 
 log = logging.getLogger(__name__)
 Key = tuple[str, str]
+
+ACK_RETRY_S = 0.25
+ACK_ATTEMPTS = 8
 
 
 def _now() -> datetime:
@@ -72,14 +80,21 @@ class AgentSimulator:
         plan: Plan | None = None,
         behaviour: CancellationBehaviour | None = None,
         acknowledge: Acknowledge | None = None,
+        control_api_url: str | None = None,
+        agent_tokens: Mapping[str, str] | None = None,
         watch_timeout_seconds: int = 300,
     ) -> None:
         self._custom = client.CustomObjectsApi(api_client)
         self.namespaces = list(namespaces) if namespaces is not None else None
         self.plan = plan or Plan()
         self.behaviour = behaviour or FromAnnotations()
+        if acknowledge is None and control_api_url:
+            acknowledge = ControlApiAcknowledge(control_api_url, agent_tokens or {})
         self.acknowledge = acknowledge or AnnotateAndStop(api_client)
         self.watch_timeout_seconds = watch_timeout_seconds
+        self._stopped: set[Key] = set()
+        """Runs whose agent acknowledged a cancellation: it does nothing more to them."""
+        self._ack_attempts: dict[Key, int] = {}
         self._runs: dict[Key, dict[str, Any]] = {}
         self._request_seen: dict[Key, datetime] = {}
         self._performed: dict[Key, tuple[str, int]] = {}
@@ -192,6 +207,8 @@ class AgentSimulator:
             self._enqueue(key)
 
     def _forget(self, key: Key) -> None:
+        self._stopped.discard(key)
+        self._ack_attempts.pop(key, None)
         self._runs.pop(key, None)
         self._request_seen.pop(key, None)
         self._performed.pop(key, None)
@@ -200,7 +217,7 @@ class AgentSimulator:
 
     def _step(self, key: Key) -> Step | None:
         obj = self._runs.get(key)
-        if obj is None:
+        if obj is None or key in self._stopped:
             return None
         plan = plan_for(obj, self.plan)
         if (obj.get("metadata") or {}).get("annotations", {}).get(agents.CANCEL_REQUESTED_AT):
@@ -232,6 +249,11 @@ class AgentSimulator:
                 self._performed[key] = (step.kind, _rv(obj))
             try:
                 self._perform(step, obj)
+                if step.kind == "acknowledge":
+                    with self._changed:
+                        self._stopped.add(key)
+            except AckFailed as error:
+                self._ack_failed(key, error)
             except client.ApiException as error:
                 if error.status != 404:
                     log.warning("agent simulator: %s of %s failed: %s", step.kind, key, error)
@@ -241,6 +263,18 @@ class AgentSimulator:
                         self._enqueue(key)
             except Exception as error:
                 log.warning("agent simulator: %s of %s failed: %s", step.kind, key, error)
+
+    def _ack_failed(self, key: Key, error: AckFailed) -> None:
+        with self._changed:
+            attempts = self._ack_attempts[key] = self._ack_attempts.get(key, 0) + 1
+            if not error.retry or attempts >= ACK_ATTEMPTS:
+                log.warning("agent simulator: acknowledging %s failed for good: %s", key, error)
+                return  # leaves the step marked performed: no retry until the run changes
+            log.info("agent simulator: acknowledging %s failed (%s); retrying", key, error)
+            self._performed.pop(key, None)
+            due = _now() + timedelta(seconds=ACK_RETRY_S * attempts)
+            heapq.heappush(self._heap, (due, next(self._sequence), key))
+            self._changed.notify_all()
 
     def _due(self) -> tuple[Key, Step, dict[str, Any]] | None:
         """Wait (lock held) for the earliest step; None to re-check the heap."""

@@ -1,0 +1,141 @@
+"""Helpers for control-api's tests: tokens, a task mid-cancellation, reading the results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cloudevents.http import CloudEvent, from_http
+from kubernetes import client
+
+from remedy.adapters.kube import KubeRemediationStates
+from remedy.domain.remediation import RemediationState
+from remedy.emulators.github.server import GitHubEmulator
+from remedy.events.codec import encode_binary
+from tests.chain import seed
+from tests.intake.conftest import RecordingSink
+
+TOKENS = {
+    "5DLabs-Cleo": "cleo-token-0123456789abcdef",
+    "5DLabs-Tess[bot]": "tess-token-0123456789abcdef",
+    "5DLabs-Rex": "rex-token-0123456789abcdef",
+    "operator:alice": "alice-token-0123456789abcdef",
+}
+TASK = 12
+OLD = "1" * 40
+NEW = "2" * 40
+BRANCH = f"task-{TASK}-fix-login"
+
+
+def auth(principal: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKENS[principal]}"}
+
+
+def ack_path(name: str, namespace: str = seed.AGENT_NS) -> str:
+    return f"/v1/coderuns/{namespace}/{name}/cancellation/ack"
+
+
+def push_event(*, delivery: str, after: str = NEW, before: str = OLD) -> CloudEvent:
+    pushed_at = datetime.now(UTC) + timedelta(hours=1)  # every seeded run predates it
+    return CloudEvent(
+        {
+            "type": "dev.knative.source.github.push",
+            "source": f"https://github.com/{seed.REPO}",
+            "id": delivery,
+        },
+        {
+            "ref": f"refs/heads/{BRANCH}",
+            "before": before,
+            "after": after,
+            "pusher": {"name": "5DLabs-Rex"},
+            "sender": {"login": "5DLabs-Rex[bot]"},
+            "repository": {
+                "full_name": seed.REPO,
+                "name": "cto",
+                "pushed_at": int(pushed_at.timestamp()),
+            },
+        },
+    )
+
+
+def reply(app: Any, event: CloudEvent) -> CloudEvent:
+    headers, body = encode_binary(event)
+    response = app.post("/", data=body, headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return from_http(dict(response.headers), response.get_data())
+
+
+def post(app: Any, event: CloudEvent) -> Any:
+    headers, body = encode_binary(event)
+    return app.post("/", data=body, headers=headers)
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """A task whose push had its review runs asked to stop and its labels reset."""
+
+    requested: CloudEvent
+    cancelled: CloudEvent
+    labelled: CloudEvent
+
+    @property
+    def epoch(self) -> int:
+        return int(self.requested.get_data()["epoch"])
+
+    def outcomes(self) -> dict[str, str]:
+        return {o["coderun"]: o["action"] for o in self.cancelled.get_data()["outcomes"]}
+
+
+def seed_task(
+    custom: client.CustomObjectsApi,
+    github: GitHubEmulator,
+    runs: list[tuple[str, str, str]],
+    *,
+    labels: dict[str, str] | None = None,
+) -> None:
+    """CodeRuns (name, agent, phase) of the task, its play workflow and its PR."""
+    for name, agent, phase in runs:
+        seed.coderun(custom, name, task=TASK, agent=agent, phase=phase, labels=labels)
+    seed.play_workflow(custom, task=TASK, stage="waiting-ready-for-qa")
+    seed.pull_request(github, branch=BRANCH, labels=["ready-for-qa", f"task-{TASK}"])
+
+
+def remediate(chain: dict[str, Any], *, delivery: str = "d-1") -> Cancelled:
+    """A push by Rex through push-intake, agent-cancel and label-update."""
+    requested = reply(chain["push-intake"], push_event(delivery=delivery))
+    cancelled = reply(chain["agent-cancel"], requested)
+    labelled = reply(chain["label-update"], cancelled)
+    return Cancelled(requested, cancelled, labelled)
+
+
+def state(api: client.ApiClient) -> tuple[RemediationState, str]:
+    loaded, version = KubeRemediationStates(api, namespace=seed.STATE_NS).load(TASK)
+    assert loaded is not None and version is not None
+    return loaded, version
+
+
+def coderun(custom: client.CustomObjectsApi, name: str) -> dict[str, Any] | None:
+    try:
+        return dict(
+            custom.get_namespaced_custom_object(
+                *seed.CODERUN[:2], seed.AGENT_NS, seed.CODERUN[2], name
+            )
+        )
+    except client.ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def sent(recorder: RecordingSink) -> list[CloudEvent]:
+    with recorder.lock:
+        requests = list(recorder.requests)
+    return [from_http(headers, body) for headers, body in requests]
+
+
+def workflow_stage(custom: client.CustomObjectsApi) -> str:
+    obj = custom.get_namespaced_custom_object(
+        *seed.WORKFLOW[:2], seed.ARGO_NS, seed.WORKFLOW[2], f"play-task-{TASK}"
+    )
+    return str(obj["metadata"]["labels"]["current-stage"])
