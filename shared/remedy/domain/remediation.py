@@ -95,6 +95,11 @@ class RemediationState(_Model):
     labels_note: str = ""
     resumed_epoch: int = 0
     kept_resume: KeptResume | None = None
+    """A remediation's resume, kept until the workflow reaches a suspend point."""
+    kept_stage_resumes: list[KeptResume] = Field(default_factory=list)
+    """Stage events (PR opened, ready-for-qa, approved) that came before their stage."""
+    stage_resumes: dict[str, int] = Field(default_factory=dict)
+    """Stage → the epoch in which the workflow was resumed at it (once per cycle)."""
     workflow_note: str = ""
     iteration: int = 0
     feedback_ids: list[str] = Field(default_factory=list)

@@ -10,6 +10,7 @@ CloudEvent's ``source`` and GitHubSource's extensions where the data is silent.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -121,3 +122,71 @@ def _pushed_at(repository: _Repository | None) -> datetime | None:
             return None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     return None
+
+
+class _Label(_Lenient):
+    name: str = ""
+
+
+class _Head(_Lenient):
+    ref: str = ""
+    sha: str = ""
+
+
+class _Pull(_Lenient):
+    number: int = 0
+    state: str = ""
+    head: _Head = _Head()
+    labels: list[_Label] = []
+
+
+class _Review(_Lenient):
+    id: int = 0
+    state: str = ""
+    user: _Account | None = None
+
+
+class PullRequestPayload(_Lenient):
+    action: str = ""
+    number: int = 0
+    pull_request: _Pull
+    label: _Label | None = None
+    review: _Review | None = None
+    sender: _Account | None = None
+    repository: _Repository | None = None
+
+
+@dataclass(frozen=True)
+class PullRequestFacts:
+    """What the stage-aware resume needs from a pull_request(_review) event."""
+
+    repository: Repository
+    action: str
+    number: int
+    head_ref: str
+    head_sha: str
+    labels: tuple[str, ...]
+    label: str | None
+    sender: str
+    review_state: str | None
+    reviewer: str | None
+
+
+def pull_request_facts(event: CloudEvent) -> PullRequestFacts:
+    try:
+        payload = PullRequestPayload.model_validate(payload_dict(event))
+    except ValidationError as exc:
+        raise UnreadableEvent(f"not a pull request payload: {exc.errors()[0]['msg']}") from exc
+    pull, review = payload.pull_request, payload.review
+    return PullRequestFacts(
+        repository=repository_of(event, payload.repository),
+        action=payload.action,
+        number=pull.number or payload.number,
+        head_ref=pull.head.ref,
+        head_sha=pull.head.sha,
+        labels=tuple(label.name for label in pull.labels),
+        label=payload.label.name if payload.label else None,
+        sender=(payload.sender.login or "") if payload.sender else "",
+        review_state=review.state.lower() if review else None,
+        reviewer=(review.user.login if review and review.user else None),
+    )

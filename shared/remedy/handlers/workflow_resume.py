@@ -10,23 +10,34 @@ whatever order they arrive in. A newer epoch supersedes an older one.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from cloudevents.http import CloudEvent
 
+from remedy.domain import stage_events
+from remedy.domain.identifiers import validate_delivery_id
+from remedy.domain.pushes import Ignored
+from remedy.domain.stage_events import StageEvent, StagePolicy
 from remedy.domain.stages import REMEDIATION_TARGET
 from remedy.events import catalogue, tracing
 from remedy.events.codec import event_id, task_event
+from remedy.events.github import PullRequestFacts, pull_request_facts
 from remedy.events.models import AgentsStopped, LabelsUpdated, TaskEvent, WorkflowResumed
 from remedy.handlers.once import ack, fingerprint_of, reply, run_once
-from remedy.handlers.results import Outcome
-from remedy.handlers.resumes import ResumeApplier
+from remedy.handlers.results import Ack, Outcome
+from remedy.handlers.resumes import ResumeApplier, StageResumer
 from remedy.handlers.tasks import TaskSteps
 from remedy.ports import Idempotency, Rejected, Steps
 
 PRODUCER = "workflow-resume"
+_SHA = re.compile(r"^[0-9a-f]{40}$")
 REASON = "remediation"
 
+_GITHUB = {
+    catalogue.PULL_REQUEST: "pull_request",
+    catalogue.PULL_REQUEST_REVIEW: "pull_request_review",
+}
 _INPUTS: dict[str, type[TaskEvent]] = {
     catalogue.LABELS_UPDATED: LabelsUpdated,
     catalogue.AGENTS_STOPPED: AgentsStopped,
@@ -35,13 +46,23 @@ _INPUTS: dict[str, type[TaskEvent]] = {
 
 class WorkflowResume:
     def __init__(
-        self, *, applier: ResumeApplier, tasks: TaskSteps, idempotency: Idempotency
+        self,
+        *,
+        applier: ResumeApplier,
+        stages: StageResumer,
+        policy: StagePolicy,
+        tasks: TaskSteps,
+        idempotency: Idempotency,
     ) -> None:
         self._applier = applier
+        self._stages = stages
+        self._policy = policy
         self._tasks = tasks
         self._idempotency = idempotency
 
     def handle(self, event: CloudEvent) -> Outcome:
+        if event["type"] in _GITHUB:
+            return self._stage_event(event)
         model = _INPUTS.get(event["type"])
         if model is None:
             raise Rejected(f"workflow-resume does not take {event['type']} events")
@@ -103,6 +124,78 @@ class WorkflowResume:
                 resumed,
                 producer=PRODUCER,
                 event_id=event_id(data.correlation_id, "workflow.resumed"),
+                traceparent=traceparent,
+            )
+        )
+
+    # -- stage-aware resumes (pull request events) ------------------------------------
+
+    def _stage_event(self, event: CloudEvent) -> Outcome:
+        facts = pull_request_facts(event)
+        decision = stage_events.classify(
+            kind=_GITHUB[event["type"]],
+            action=facts.action,
+            labels=facts.labels,
+            head_ref=facts.head_ref,
+            label=facts.label,
+            sender=facts.sender,
+            review_state=facts.review_state,
+            reviewer=facts.reviewer,
+            policy=self._policy,
+        )
+        if isinstance(decision, Ignored):
+            return Ack(decision.reason)
+        delivery = validate_delivery_id(str(event["id"]))
+        traceparent = tracing.child(event.get_attributes().get("traceparent"), delivery_id=delivery)
+        return run_once(
+            self._idempotency,
+            event,
+            fingerprint=fingerprint_of(
+                {
+                    "stage": decision.stage,
+                    "task": decision.task_id,
+                    "pr": facts.number,
+                    "repo": str(facts.repository),
+                }
+            ),
+            work=lambda steps: self._resume_at(decision, facts, delivery, traceparent),
+        )
+
+    def _resume_at(
+        self, decision: StageEvent, facts: PullRequestFacts, delivery: str, traceparent: str
+    ) -> dict[str, Any]:
+        now = self._tasks.clock()
+        repository = facts.repository.full_name
+        with self._tasks.open(decision.task_id, repository) as task:
+            if facts.number:
+                task.state.pr_number = task.state.pr_number or facts.number
+            result = self._stages.apply(
+                task, stage=decision.stage, delivery=delivery, reason=decision.reason, now=now
+            )
+            task.save()
+            epoch = max(task.state.epoch, 1)
+            pr_number = task.state.pr_number
+        if not result.applied:
+            return ack(result.note)
+        workflow = result.workflow or {}
+        resumed = WorkflowResumed(
+            task_id=decision.task_id,
+            repository=repository,
+            pr_number=pr_number,
+            head_sha=facts.head_sha if _SHA.match(facts.head_sha) else "0" * 40,
+            correlation_id=delivery,
+            epoch=epoch,
+            workflow=workflow["metadata"]["name"],
+            namespace=workflow["metadata"]["namespace"],
+            from_stage=result.from_stage,
+            to_stage=result.to_stage,
+            deferred=False,
+        )
+        return reply(
+            task_event(
+                resumed,
+                producer=PRODUCER,
+                event_id=event_id(delivery, "workflow.resumed"),
                 traceparent=traceparent,
             )
         )
