@@ -1,0 +1,184 @@
+"""The reconciler on the emulated platform: the chain's fixtures, an injected clock, a sink.
+
+The Kubernetes and GitHub emulators, real Redis masters and the chain's functions come
+from ``tests/chain``; the reconciler itself is built by ``wiring.reconciler`` from the
+same environment, with a clock the test moves (no sleeping past a grace period or a
+saga deadline) and an in-memory sink that records every event it sends.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from cloudevents.http import CloudEvent, from_http
+from kubernetes import client
+
+from remedy import wiring
+from remedy.adapters.kube import KubeRemediationStates
+from remedy.domain.agents import parse_time
+from remedy.domain.remediation import RemediationState
+from remedy.events.codec import encode_binary
+from remedy.handlers.reconciler import Reconciler
+from remedy.ports import SinkError
+from tests.chain import conftest as chain
+from tests.chain import seed
+
+# the chain tests' fixtures (emulators, Redis-backed environment, function apps)
+kube = chain.kube
+api = chain.api
+custom = chain.custom
+github = chain.github
+platform_env = chain.platform_env
+apps = chain.apps
+
+OLD = "1" * 40
+NEW = "2" * 40
+BRANCH = "task-12-fix-login"
+
+
+class Clock:
+    """A clock the test moves; starts at the real now so the steps' records line up."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@dataclass
+class MemorySink:
+    """Records what the reconciler sends; ``failing`` makes it refuse like a down broker."""
+
+    events: list[CloudEvent] = field(default_factory=list)
+    failing: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def send(self, event: CloudEvent) -> None:
+        if self.failing:
+            raise SinkError("the broker answered 503", status=503)
+        with self.lock:
+            self.events.append(event)
+
+    def of_type(self, suffix: str) -> list[CloudEvent]:
+        return [e for e in self.events if str(e["type"]).endswith(suffix)]
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def memory_sink() -> MemorySink:
+    return MemorySink()
+
+
+@pytest.fixture
+def make_reconciler(
+    platform_env: dict[str, str], clock: Clock, memory_sink: MemorySink
+) -> Callable[[], Reconciler]:
+    return lambda: wiring.reconciler(clock=clock, sink=memory_sink)
+
+
+@pytest.fixture
+def reconciler(make_reconciler: Callable[[], Reconciler]) -> Reconciler:
+    return make_reconciler()
+
+
+@pytest.fixture
+def states(api: client.ApiClient) -> KubeRemediationStates:
+    return KubeRemediationStates(api, namespace=seed.STATE_NS)
+
+
+def state_of(states: KubeRemediationStates, task: int = 12) -> RemediationState:
+    state, _ = states.load(task)
+    assert state is not None
+    return state
+
+
+def push(*, delivery: str, before: str = OLD, after: str = NEW) -> CloudEvent:
+    """Rex's push to task 12's branch; pushed "later" so every seeded run predates it."""
+    pushed_at = datetime.now(UTC) + timedelta(hours=1)
+    return CloudEvent(
+        {
+            "type": "dev.knative.source.github.push",
+            "source": f"https://github.com/{seed.REPO}",
+            "id": delivery,
+        },
+        {
+            "ref": f"refs/heads/{BRANCH}",
+            "before": before,
+            "after": after,
+            "pusher": {"name": "5DLabs-Rex"},
+            "sender": {"login": "5DLabs-Rex[bot]"},
+            "repository": {
+                "full_name": seed.REPO,
+                "name": "cto",
+                "pushed_at": int(pushed_at.timestamp()),
+            },
+        },
+    )
+
+
+def call(app: Any, event: CloudEvent, path: str = "/") -> Any:
+    headers, body = encode_binary(event)
+    return app.post(path, data=body, headers=headers)
+
+
+def reply(app: Any, event: CloudEvent) -> CloudEvent:
+    response = call(app, event)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return from_http(dict(response.headers), response.get_data())
+
+
+def acked(app: Any, event: CloudEvent) -> None:
+    response = call(app, event)
+    assert response.status_code == 202, response.get_data(as_text=True)
+
+
+def coderun(custom: client.CustomObjectsApi, name: str) -> dict[str, Any] | None:
+    try:
+        return dict(
+            custom.get_namespaced_custom_object(
+                *seed.CODERUN[:2], seed.AGENT_NS, seed.CODERUN[2], name
+            )
+        )
+    except client.ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def workflow(custom: client.CustomObjectsApi, task: int = 12) -> dict[str, Any]:
+    return dict(
+        custom.get_namespaced_custom_object(
+            *seed.WORKFLOW[:2], seed.ARGO_NS, seed.WORKFLOW[2], f"play-task-{task}"
+        )
+    )
+
+
+def stage(custom: client.CustomObjectsApi, task: int = 12) -> str:
+    return str(workflow(custom, task)["metadata"]["labels"]["current-stage"])
+
+
+def drive(apps: dict[str, Any], delivery: str) -> tuple[CloudEvent, CloudEvent, CloudEvent]:
+    """push-intake → agent-cancel → label-update; (requested, cancelled, labelled)."""
+    requested = reply(apps["push-intake"], push(delivery=delivery))
+    cancelled = reply(apps["agent-cancel"], requested)
+    labelled = reply(apps["label-update"], cancelled)
+    return requested, cancelled, labelled
+
+
+def deadline_of(states: KubeRemediationStates, key: str, task: int = 12) -> datetime:
+    moment = parse_time(state_of(states, task).cancellations[key].deadline)
+    assert moment is not None
+    return moment
