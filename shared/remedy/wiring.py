@@ -151,6 +151,7 @@ def control_api() -> ControlApi:
 
 # The reconciler's factory was appended while other factories were being added
 # concurrently; its imports sit here rather than in the block above for that reason.
+from remedy.handlers.reconcile_resumes import KeptResumes  # noqa: E402
 from remedy.handlers.reconciler import Reconciler, ReconcileSettings  # noqa: E402
 from remedy.ports import Clock, EventSink  # noqa: E402
 
@@ -169,8 +170,9 @@ def reconciler(*, clock: Clock = utcnow, sink: EventSink | None = None) -> Recon
         runs=KubeAgentRuns(_kube(), namespaces=config.coderun_namespaces()),
         states=states,
         tasks=TaskSteps(locks=short_locks, states=states, clock=clock),
-        applier=ResumeApplier(workflows),
-        workflows=workflows,
+        resumes=KeptResumes(
+            applier=ResumeApplier(workflows), stages=StageResumer(workflows), workflows=workflows
+        ),
         ledger=_ledger_for(tuple(config.redis_urls())),
         sink=sink or HttpEventSink(config.sink_url()),
         clock=clock,

@@ -2,7 +2,7 @@
 
 A remediation (epoch E of a task, started by push delivery D) is *settled* once its
 resume was applied, kept for a later suspend point, or refused with a recorded reason
-(any ``workflow-resume`` entry for E in the task's history). One that is not settled
+(a ``workflow-resume`` entry for E and D in the task's history). One that is not settled
 and has made no recorded progress for ``REMEDY_SAGA_DEADLINE_SECONDS`` is *stuck*: an
 event was lost (the in-memory broker restarted), dead-lettered, or a step's holder
 crashed mid-way.
@@ -168,9 +168,16 @@ def unsettled_head(state: RemediationState) -> Head | None:
     kept = state.kept_resume
     if kept is not None and kept.epoch >= epoch:
         return None
-    if any(e.step == "workflow-resume" and e.epoch == epoch for e in state.history):
+    head = next((h for h in state.heads if h.epoch == epoch), None)
+    if head is None:
         return None
-    return next((h for h in state.heads if h.epoch == epoch), None)
+    # the remediation's own resume decision logs under its push's delivery; stage
+    # events (PR opened, ...) log under theirs and do not settle the remediation
+    decided = any(
+        e.step == "workflow-resume" and e.epoch == epoch and e.delivery == head.delivery
+        for e in state.history
+    )
+    return None if decided else head
 
 
 def last_progress(state: RemediationState, epoch: int) -> datetime | None:

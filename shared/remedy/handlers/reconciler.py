@@ -9,8 +9,8 @@ queue behind it), takes the task's lock and:
    without an acknowledgement (:mod:`remedy.handlers.reconcile_cancellations`);
    when that stops the last one of the current epoch, ``agents.stopped`` is sent at
    once, so the resume follows promptly;
-2. applies a kept resume once its workflow reached a suspend point (the
-   :class:`~remedy.handlers.resumes.ResumeApplier` re-checks everything);
+2. applies kept resumes (a remediation's, and stage events that came early) once the
+   workflow got there (:mod:`remedy.handlers.reconcile_resumes`);
 3. re-drives a saga stuck past ``REMEDY_SAGA_DEADLINE_SECONDS`` from its recovery point
    (:mod:`remedy.handlers.reconcile_sagas`).
 
@@ -35,16 +35,11 @@ from datetime import datetime
 
 from cloudevents.http import CloudEvent
 
-from remedy.domain import workflows as wf
-from remedy.domain.remediation import KeptResume, RemediationState
-from remedy.domain.stages import Stage, UnknownStage
-from remedy.events import tracing
-from remedy.events.codec import event_id, task_event
-from remedy.events.models import WorkflowResumed
+from remedy.domain.remediation import RemediationState
 from remedy.handlers import reconcile_cancellations as cancellations
 from remedy.handlers import reconcile_sagas as sagas
 from remedy.handlers.reconcile_dead_letters import DeadLetter, Recorded, record
-from remedy.handlers.resumes import ResumeApplier, Resumed
+from remedy.handlers.reconcile_resumes import KeptResumes
 from remedy.handlers.stopping import stopped_event
 from remedy.handlers.tasks import TaskStep, TaskSteps
 from remedy.ports import (
@@ -54,7 +49,6 @@ from remedy.ports import (
     RemediationStates,
     RetryLater,
     SinkError,
-    Workflows,
 )
 
 log = logging.getLogger("remedy.reconciler")
@@ -149,8 +143,7 @@ class Reconciler:
         runs: AgentRuns,
         states: RemediationStates,
         tasks: TaskSteps,
-        applier: ResumeApplier,
-        workflows: Workflows,
+        resumes: KeptResumes,
         ledger: sagas.LedgerEntries,
         sink: EventSink,
         clock: Clock,
@@ -159,8 +152,7 @@ class Reconciler:
         self._runs = runs
         self._states = states
         self._tasks = tasks
-        self._applier = applier
-        self._workflows = workflows
+        self._resumes = resumes
         self._ledger = ledger
         self._sink = sink
         self._clock = clock
@@ -194,7 +186,7 @@ class Reconciler:
         with self._tasks.open(task_id, state.repository) as task:
             before = task.state.model_dump_json()
             self._cancellations(task, now, report, outgoing)
-            self._kept_resume(task, now, report, outgoing)
+            self._kept_resumes(task, now, report, outgoing)
             if not outgoing:
                 self._stuck_saga(task, now, report, outgoing)
             if task.state.model_dump_json() != before:
@@ -206,7 +198,7 @@ class Reconciler:
         """A lock-free first look: is there anything this tick could do for the task?"""
         if any(not c.stopped for c in state.cancellations.values()):
             return True
-        if state.kept_resume is not None and self._resume_ready(state, state.kept_resume):
+        if self._resumes.ready(state):
             return True
         head = sagas.stuck(state, now=now, deadline_s=self._settings.saga_deadline_s)
         return head is not None and not sagas.gave_up(state, head.epoch)
@@ -234,75 +226,15 @@ class Reconciler:
             task, epoch, producer=PRODUCER, forced=cancellations.forced_any(task, epoch)
         )
 
-    # -- kept resumes ----------------------------------------------------------------
-
-    def _resume_ready(self, state: RemediationState, kept: KeptResume) -> bool:
-        """Whether applying ``kept`` could do more than keep it again.
-
-        The applier would keep it (and log that) while the workflow is missing or not at
-        a suspend point; asking it every few seconds would only fill the history.
-        """
-        if kept.reason == "remediation" and kept.epoch < state.epoch:
-            return False  # the newer remediation's own resume supersedes it
-        workflow = self._workflows.find(state.task_id)
-        if workflow is None:
-            return False
-        return wf.suspended(workflow) or wf.finished(workflow) or wf.epoch(workflow) > kept.epoch
-
-    def _kept_resume(
+    def _kept_resumes(
         self, task: TaskStep, now: datetime, report: TaskReport, outgoing: list[CloudEvent]
     ) -> None:
-        kept = task.state.kept_resume
-        if kept is None:
-            return
-        if not self._resume_ready(task.state, kept):
-            report.resume = "kept: the workflow is not at its suspend point yet"
-            return
-        try:
-            target = Stage(kept.target_stage)
-        except ValueError:
-            raise UnknownStage(f"kept resume targets {kept.target_stage!r}") from None
-        result = self._applier.apply(
-            task,
-            epoch=kept.epoch,
-            delivery=kept.delivery,
-            target=target,
-            reason=kept.reason,
-            now=now,
-        )
-        report.resume = result.note
-        event = self._resumed_event(task, kept, result) if result.applied else None
-        if event is not None:
-            outgoing.append(event)
-
-    def _resumed_event(
-        self, task: TaskStep, kept: KeptResume, result: Resumed
-    ) -> CloudEvent | None:
-        """``workflow.resumed`` (deferred) for observers; None without a known head."""
         state = task.state
-        head = next((h.sha for h in state.heads if h.epoch == kept.epoch), None)
-        workflow = result.workflow
-        if head is None or workflow is None or kept.epoch < 1:
-            return None
-        data = WorkflowResumed(
-            task_id=state.task_id,
-            repository=state.repository,
-            pr_number=state.pr_number,
-            head_sha=head,
-            correlation_id=kept.delivery,
-            epoch=kept.epoch,
-            workflow=workflow["metadata"]["name"],
-            namespace=workflow["metadata"]["namespace"],
-            from_stage=result.from_stage,
-            to_stage=result.to_stage,
-            deferred=True,
-        )
-        return task_event(
-            data,
-            producer=PRODUCER,
-            event_id=event_id(kept.delivery, "workflow.resumed"),
-            traceparent=tracing.start(kept.delivery),
-        )
+        if state.kept_resume is None and not state.kept_stage_resumes:
+            return
+        applied = self._resumes.apply(task, now=now)
+        report.resume = "; ".join(applied.notes) or "kept: the workflow is not there yet"
+        outgoing += applied.events
 
     # -- stuck sagas ------------------------------------------------------------------
 
