@@ -1,14 +1,16 @@
 """func.yaml follows the Knative Functions schema, and agrees with knative/.
 
 The schema is knative/func's ``schema/func_yaml-schema.json`` (JSON Schema draft-04;
-read at commit 1b599f36c2bcf093aebf4d4a7928f9cda1feac45). jsonschema is not a
-dependency, so the parts func.yaml can use are transcribed below as a compact schema
-(types, enums, patterns, required fields, and additionalProperties: false everywhere
-the original has it) and checked by a small validator.
+read at commit 1b599f36c2bcf093aebf4d4a7928f9cda1feac45), transcribed below (types,
+enums, patterns, minimums, required fields, and additionalProperties: false everywhere
+the original has it; descriptions dropped, $refs inlined) and checked with jsonschema.
+func reads the file with Go's YAML decoder into JSON-shaped data, so timestamps stay
+strings here too, and ``created`` is checked as an RFC 3339 date-time.
 
 Covers:
-- func.yaml validates against that schema; the validator itself rejects unknown keys,
-  bad enums, patterns, types and missing required fields (so the check can fail);
+- func.yaml validates against that schema; the transcription is itself a valid draft-04
+  schema, and it rejects unknown keys, bad enums, patterns, types, minimums, a bad
+  date-time and missing required fields (so the check can fail);
 - it builds a python function with a supported builder and picks the functions-
   framework process; its image is the one kustomization.yaml deploys; it deploys into
   the remedy namespace as an existing ServiceAccount; FUNCTION_SOURCE names a
@@ -17,32 +19,104 @@ Covers:
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 
 from tests.knative.support import FUNCTIONS, ROOT, kustomization, of_kind
 
 QUANTITY = {"type": "string", "pattern": r"^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$"}
+STRING_MAP = {"type": "object", "patternProperties": {".*": {"type": "string"}}}
 ENV = {
     "type": "object",
-    "additional": False,
+    "additionalProperties": False,
     "properties": {
         "name": {"type": "string", "pattern": r"^[-._a-zA-Z][-._a-zA-Z0-9]*$"},
         "value": {"type": "string"},
     },
 }
-LABEL_KEY = (
-    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?"
-    r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$"
-)
-STRING_MAP = {"type": "object", "values": {"type": "string"}}
-SCHEMA: dict[str, Any] = {
+LABEL = {
     "type": "object",
-    "additional": False,
+    "additionalProperties": False,
+    "required": ["key"],
+    "properties": {
+        "key": {
+            "type": "string",
+            "pattern": (
+                r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?"
+                r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$"
+            ),
+        },
+        "value": {"type": "string", "pattern": r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"},
+    },
+}
+VOLUME = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "secret": {"type": "string"},
+        "configMap": {"type": "string"},
+        "persistentVolumeClaim": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"claimName": {"type": "string"}, "readOnly": {"type": "boolean"}},
+        },
+        "emptyDir": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"medium": {"type": "string"}, "sizeLimit": {"type": "string"}},
+        },
+        "path": {"type": "string"},
+    },
+    "oneOf": [
+        {"required": [one]} for one in ("secret", "configMap", "persistentVolumeClaim", "emptyDir")
+    ],
+}
+SUBSCRIPTION = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["source"],
+    "properties": {"source": {"type": "string"}, "filters": STRING_MAP},
+}
+SCALE = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "min": {"type": "integer", "minimum": 0},
+        "max": {"type": "integer", "minimum": 0},
+        "metric": {"type": "string", "enum": ["concurrency", "rps"]},
+        "target": {"type": "number", "minimum": 0},
+        "utilization": {"type": "number", "minimum": 1, "maximum": 100},
+    },
+}
+RESOURCES = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "requests": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"cpu": QUANTITY, "memory": QUANTITY},
+        },
+        "limits": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "cpu": QUANTITY,
+                "memory": QUANTITY,
+                "concurrency": {"type": "integer", "minimum": 0},
+            },
+        },
+    },
+}
+SCHEMA: dict[str, Any] = {
+    "$schema": "http://json-schema.org/draft-04/schema#",
+    "type": "object",
+    "additionalProperties": False,
     "required": ["specVersion", "created"],
     "properties": {
         "specVersion": {"type": "string"},
@@ -52,17 +126,17 @@ SCHEMA: dict[str, Any] = {
         "registry": {"type": "string"},
         "image": {"type": "string"},
         "namespace": {"type": "string"},
-        "created": {"type": "date-time"},
+        "created": {"type": "string", "format": "date-time"},
         "invoke": {"type": "string", "enum": ["http", "cloudevent"]},
         "build": {
             "type": "object",
-            "additional": False,
+            "additionalProperties": False,
             "properties": {
                 "git": {
                     "type": "object",
-                    "additional": False,
+                    "additionalProperties": False,
                     "properties": {
-                        k: {"type": "string"} for k in ("url", "revision", "contextDir")
+                        key: {"type": "string"} for key in ("url", "revision", "contextDir")
                     },
                 },
                 "builderImages": STRING_MAP,
@@ -75,171 +149,129 @@ SCHEMA: dict[str, Any] = {
         },
         "run": {
             "type": "object",
-            "additional": False,
+            "additionalProperties": False,
             "properties": {
-                "volumes": {"type": "array"},
+                "volumes": {"type": "array", "items": VOLUME},
                 "envs": {"type": "array", "items": ENV},
+                "podSecurityContext": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "RunAsUser": {"type": "integer"},
+                        "RunAsGroup": {"type": "integer"},
+                        "RunAsNonRoot": {"type": "boolean"},
+                        "FSGroup": {"type": "integer"},
+                    },
+                },
                 "startTimeout": {"type": "integer"},
             },
         },
         "deploy": {
             "type": "object",
-            "additional": False,
+            "additionalProperties": False,
             "properties": {
                 "namespace": {"type": "string"},
                 "image": {"type": "string"},
                 "annotations": STRING_MAP,
-                "labels": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "additional": False,
-                        "required": ["key"],
-                        "properties": {
-                            "key": {
-                                "type": "string",
-                                "pattern": LABEL_KEY,
-                            },
-                            "value": {
-                                "type": "string",
-                                "pattern": r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$",
-                            },
-                        },
-                    },
+                "options": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {"scale": SCALE, "resources": RESOURCES},
                 },
+                "labels": {"type": "array", "items": LABEL},
                 "healthEndpoints": {
                     "type": "object",
-                    "additional": False,
+                    "additionalProperties": False,
                     "properties": {"liveness": {"type": "string"}, "readiness": {"type": "string"}},
                 },
                 "serviceAccountName": {"type": "string"},
-                "subscriptions": {"type": "array"},
-                "options": {
-                    "type": "object",
-                    "additional": False,
-                    "properties": {
-                        "scale": {
-                            "type": "object",
-                            "additional": False,
-                            "properties": {
-                                "min": {"type": "integer", "minimum": 0},
-                                "max": {"type": "integer", "minimum": 0},
-                                "metric": {"type": "string", "enum": ["concurrency", "rps"]},
-                                "target": {"type": "number", "minimum": 0},
-                                "utilization": {"type": "number", "minimum": 1, "maximum": 100},
-                            },
-                        },
-                        "resources": {
-                            "type": "object",
-                            "additional": False,
-                            "properties": {
-                                "requests": {
-                                    "type": "object",
-                                    "additional": False,
-                                    "properties": {"cpu": QUANTITY, "memory": QUANTITY},
-                                },
-                                "limits": {
-                                    "type": "object",
-                                    "additional": False,
-                                    "properties": {
-                                        "cpu": QUANTITY,
-                                        "memory": QUANTITY,
-                                        "concurrency": {"type": "integer", "minimum": 0},
-                                    },
-                                },
-                            },
-                        },
-                    },
-                },
+                "subscriptions": {"type": "array", "items": SUBSCRIPTION},
             },
         },
     },
 }
 
-
-def _type_ok(value: Any, wanted: str) -> bool:
-    checks = {
-        "object": lambda v: isinstance(v, dict),
-        "array": lambda v: isinstance(v, list),
-        "string": lambda v: isinstance(v, str),
-        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-        "date-time": lambda v: (
-            isinstance(v, datetime)
-            or (isinstance(v, str) and bool(datetime.fromisoformat(v.replace("Z", "+00:00"))))
-        ),
-    }
-    return bool(checks[wanted](value))
+# jsonschema checks "date-time" only with an optional extra installed; check it
+# ourselves so a bad timestamp can never pass silently.
+FORMATS = jsonschema.FormatChecker(formats=())
 
 
-def _scalar_errors(value: Any, schema: dict[str, Any], path: str) -> list[str]:
-    found = []
-    if "enum" in schema and value not in schema["enum"]:
-        found.append(f"{path}: {value!r} not in {schema['enum']}")
-    if "pattern" in schema and not re.search(schema["pattern"], value):
-        found.append(f"{path}: {value!r} does not match {schema['pattern']}")
-    if "minimum" in schema and value < schema["minimum"]:
-        found.append(f"{path}: {value} < {schema['minimum']}")
-    if "maximum" in schema and value > schema["maximum"]:
-        found.append(f"{path}: {value} > {schema['maximum']}")
-    return found
+@FORMATS.checks("date-time", raises=ValueError)
+def _is_date_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True  # "type" reports non-strings
+    parsed = datetime.fromisoformat(value)
+    return "T" in value.upper() and parsed.tzinfo is not None
 
 
-def _object_errors(value: dict[str, Any], schema: dict[str, Any], path: str) -> list[str]:
-    found = [f"{path}: missing {key}" for key in schema.get("required", []) if key not in value]
-    properties = schema.get("properties", {})
-    for key, item in value.items():
-        if key in properties:
-            found += errors(item, properties[key], f"{path}.{key}")
-        elif "values" in schema:
-            found += errors(item, schema["values"], f"{path}.{key}")
-        elif schema.get("additional") is False:
-            found.append(f"{path}: unknown key {key!r}")
-    return found
+VALIDATOR = jsonschema.Draft4Validator(SCHEMA, format_checker=FORMATS)
 
 
-def errors(value: Any, schema: dict[str, Any], path: str = "func.yaml") -> list[str]:
-    """Every way ``value`` breaks ``schema`` (an empty list when it validates)."""
-    if not _type_ok(value, schema["type"]):
-        return [f"{path}: expected {schema['type']}, got {value!r}"]
-    found = _scalar_errors(value, schema, path)
-    if schema["type"] == "object":
-        found += _object_errors(value, schema, path)
-    if schema["type"] == "array" and "items" in schema:
-        for index, item in enumerate(value):
-            found += errors(item, schema["items"], f"{path}[{index}]")
-    return found
+class _GoLikeLoader(yaml.SafeLoader):
+    """PyYAML, except that timestamps stay strings, as in func's JSON-shaped view."""
+
+
+_GoLikeLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp",
+    lambda loader, node: loader.construct_scalar(node),  # type: ignore[arg-type]
+)
+
+
+def errors(document: Any) -> list[str]:
+    """Every way ``document`` breaks SCHEMA (an empty list when it validates)."""
+    return sorted(
+        f"func.yaml{''.join(f'.{part}' for part in error.absolute_path)}: {error.message}"
+        for error in VALIDATOR.iter_errors(document)
+    )
 
 
 def func_yaml() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load((ROOT / "func.yaml").read_text())
+    text = (ROOT / "func.yaml").read_text()
+    loaded: dict[str, Any] = yaml.load(text, Loader=_GoLikeLoader)  # noqa: S506 (a SafeLoader)
     return loaded
 
 
+def test_the_transcription_is_a_valid_draft_04_schema() -> None:
+    jsonschema.Draft4Validator.check_schema(SCHEMA)
+
+
 def test_func_yaml_matches_the_knative_func_schema() -> None:
-    assert errors(func_yaml(), SCHEMA) == []
+    assert errors(func_yaml()) == []
 
 
 @pytest.mark.parametrize(
     ("change", "complaint"),
     [
-        (lambda f: f.update(runtimes="python"), "unknown key 'runtimes'"),
-        (lambda f: f.pop("created"), "missing created"),
-        (lambda f: f["build"].update(builder="docker"), "not in ['pack', 's2i']"),
-        (lambda f: f.update(name="Remedy_Functions"), "does not match"),
-        (lambda f: f["deploy"]["options"]["scale"].update(min=-1), "< 0"),
+        (lambda f: f.update(runtimes="python"), "('runtimes' was unexpected)"),
+        (lambda f: f.pop("created"), "'created' is a required property"),
+        (lambda f: f.update(created="yesterday"), "created: 'yesterday' is not a 'date-time'"),
+        (lambda f: f.update(created="2025-01-01"), "is not a 'date-time'"),
+        (lambda f: f["build"].update(builder="docker"), "'docker' is not one of ['pack', 's2i']"),
+        (lambda f: f.update(name="Remedy_Functions"), "name: 'Remedy_Functions' does not match"),
+        (lambda f: f["deploy"]["options"]["scale"].update(min=-1), "less than the minimum of 0"),
         (
             lambda f: f["deploy"]["options"]["resources"]["limits"].update(memory="lots"),
-            "does not match",
+            "limits.memory: 'lots' does not match",
         ),
-        (lambda f: f["run"]["envs"].append({"name": "9LIVES", "value": "x"}), "does not match"),
-        (lambda f: f["deploy"].update(labels={"a": "b"}), "expected array"),
+        (
+            lambda f: f["run"]["envs"].append({"name": "9LIVES", "value": "x"}),
+            "'9LIVES' does not match",
+        ),
+        (lambda f: f["deploy"].update(labels={"a": "b"}), "is not of type 'array'"),
+        (lambda f: f["deploy"]["annotations"].update(replicas=2), "2 is not of type 'string'"),
+        (
+            lambda f: f["run"].update(volumes=[{"secret": "s", "configMap": "c"}]),
+            "is valid under each of",
+        ),
     ],
 )
-def test_the_schema_check_can_fail(change: Any, complaint: str) -> None:
+def test_the_schema_check_can_fail(
+    change: Callable[[dict[str, Any]], object], complaint: str
+) -> None:
     broken = func_yaml()
     change(broken)
-    assert any(complaint in error for error in errors(broken, SCHEMA)), errors(broken, SCHEMA)
+    found = errors(broken)
+    assert any(complaint in error for error in found), found
 
 
 def test_func_yaml_agrees_with_the_deployment() -> None:
