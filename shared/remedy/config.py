@@ -126,3 +126,9 @@ def label_list(env: Mapping[str, str] | None, name: str, default: str) -> tuple[
 def kubeconfig(env: Mapping[str, str] | None = None) -> str | None:
     value = (env if env is not None else os.environ).get("KUBECONFIG", "").strip()
     return value or None
+
+
+def ledger_lease_seconds(env: Mapping[str, str] | None = None) -> float:
+    """How long a step's ledger claim lasts without progress before it is presumed
+    crashed and taken over (REMEDY_LEDGER_LEASE_SECONDS)."""
+    return _number(env, "REMEDY_LEDGER_LEASE_SECONDS", "30", low=0.1)

@@ -61,7 +61,10 @@ def _redis() -> tuple[Redlock, LedgerIdempotency]:
 
 @functools.cache
 def _redis_for(urls: tuple[str, ...]) -> tuple[Redlock, LedgerIdempotency]:
-    return Redlock.from_urls(list(urls)), LedgerIdempotency(Ledger.from_urls(list(urls)))
+    lease = config.ledger_lease_seconds()
+    return Redlock.from_urls(list(urls)), LedgerIdempotency(
+        Ledger.from_urls(list(urls), lease_s=lease), lease_s=lease
+    )
 
 
 def _kube() -> ApiClient:

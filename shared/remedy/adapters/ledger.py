@@ -15,21 +15,25 @@ are refused (:class:`ClaimLost`) because every write checks the owner token atom
 Records expire ``record_ttl_s`` (default 7 days: GitHub redelivers days later) after
 their last change.
 
-Why one master, not a quorum: the ledger is a state machine (claim, steps, result).
-Keeping it consistent across independent masters needs consensus, which Redis masters
-do not provide; "write everywhere, read a majority" diverges under concurrent claims.
-The ledger therefore lives on the *first* ``REDIS_URLS`` master, failing closed: when
-it is unreachable :class:`LedgerUnavailable` tells the caller to retry later (never
-"run anyway"). Make that one master durable and highly available (a replica, AOF) in
-production. Safety does not rest on the ledger alone: the per-task Redlock gives
-mutual exclusion and resources check fencing tokens and epochs, so if the ledger
-master loses its data the worst case is a repeated step that the resource refuses or
-that is idempotent.
+Why one master at a time, not a quorum: the ledger is a state machine (claim, steps,
+result). Keeping it consistent across independent masters needs consensus, which Redis
+masters do not provide; "write everywhere, read a majority" diverges under concurrent
+claims. The ledger therefore lives on one ``REDIS_URLS`` master — the first — and fails
+over to the next one when it stops answering (and stays there while it answers), so
+losing one of three masters does not stop remedy. What a failover costs: records kept
+on the lost master are out of sight, so a step may run a second time. That is safe by
+design, because the ledger is not the only guard: the per-task Redlock gives mutual
+exclusion, and every effect is idempotent and fenced in Kubernetes itself — a delivery
+already admitted is recorded in the task's state, cancellation requests carry their
+epoch, deletions their uid, the labels and the resume are marked done per epoch in the
+task's state. The price of a failover is repeated reads and writes, never a repeated
+effect. Make the masters durable (a replica, AOF) where even that matters.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import secrets
 from collections.abc import Mapping, Sequence
@@ -43,6 +47,8 @@ from remedy.adapters.ledger_scripts import BEGIN, FINISH, READ, RECORD_STEP, REN
 from remedy.adapters.redis_fanout import LuaScript, NodeFailure, NodeSet
 from remedy.adapters.redis_nodes import connect, parse_redis_urls
 from remedy.ports import RetryLater
+
+log = logging.getLogger(__name__)
 
 DEFAULT_RECORD_TTL_S = 7 * 24 * 3600.0
 DEFAULT_LEASE_S = 60.0
@@ -77,11 +83,11 @@ class ClaimLost(LedgerError):
 
 
 class Ledger:
-    """Idempotency records on one Redis master; safe to share between threads."""
+    """Idempotency records on one Redis master at a time; safe to share between threads."""
 
     def __init__(
         self,
-        client: redis.Redis,
+        client: redis.Redis | Sequence[redis.Redis],
         *,
         record_ttl_s: float = DEFAULT_RECORD_TTL_S,
         lease_s: float = DEFAULT_LEASE_S,
@@ -89,7 +95,9 @@ class Ledger:
     ) -> None:
         if not 0 < lease_s <= record_ttl_s:
             raise ValueError("need 0 < lease_s <= record_ttl_s")
-        self._node = NodeSet([client], call_timeout_s=timeout_s)
+        clients = [client] if isinstance(client, redis.Redis) else list(client)
+        self._node = NodeSet(clients, call_timeout_s=timeout_s)
+        self._current = 0
         self.record_ttl_s = record_ttl_s
         self.lease_s = lease_s
 
@@ -102,10 +110,10 @@ class Ledger:
         lease_s: float = DEFAULT_LEASE_S,
         timeout_s: float = DEFAULT_TIMEOUT_S,
     ) -> Ledger:
-        """The ledger on the first master of ``REDIS_URLS`` (see the module docstring)."""
+        """The ledger on ``REDIS_URLS``' masters, one at a time (see the module docstring)."""
         listed = parse_redis_urls(urls if isinstance(urls, str) else ",".join(urls))
-        (client,) = connect(listed[:1], socket_timeout_s=timeout_s)
-        return cls(client, record_ttl_s=record_ttl_s, lease_s=lease_s, timeout_s=timeout_s)
+        clients = connect(listed, socket_timeout_s=timeout_s)
+        return cls(clients, record_ttl_s=record_ttl_s, lease_s=lease_s, timeout_s=timeout_s)
 
     def begin(self, key: LedgerKey, *, fingerprint: str, lease_s: float | None = None) -> Claim:
         """Claim ``key`` (see the module docstring for the outcomes and errors)."""
@@ -188,12 +196,24 @@ class Ledger:
     def _run(
         self, script: LuaScript, key: LedgerKey, args: list[str | int]
     ) -> tuple[str, int, LedgerEntry | None]:
-        reply = self._node.eval(script, keys=[key.redis_key], args=args)[0]
-        if isinstance(reply, NodeFailure):
-            raise LedgerUnavailable(
-                f"idempotency ledger unavailable for {key}: {reply}; retry later"
-            )
-        return decode_reply(key, reply)
+        failures = []
+        start = self._current
+        for offset in range(self._node.size):
+            index = (start + offset) % self._node.size
+            reply = self._node.eval(script, keys=[key.redis_key], args=args, only=[index])[index]
+            if not isinstance(reply, NodeFailure):
+                if index != self._current:
+                    log.warning(
+                        "idempotency ledger failed over to master %d of %d",
+                        index + 1,
+                        self._node.size,
+                    )
+                    self._current = index
+                return decode_reply(key, reply)
+            failures.append(str(reply))
+        raise LedgerUnavailable(
+            f"idempotency ledger unavailable for {key}: {'; '.join(failures)}; retry later"
+        )
 
 
 def _ms(seconds: float) -> int:

@@ -169,6 +169,11 @@ class AgentCancel:
 
 
 def _superseded(task: TaskStep, head: Head) -> str | None:
+    for known in task.state.heads:
+        if known.delivery == head.delivery and known.epoch != head.epoch:
+            # the same delivery admitted before under another epoch: push-intake ran it
+            # twice (its ledger record was lost); the task's state is the backstop
+            return f"duplicate: delivery {head.delivery} was admitted as epoch {known.epoch}"
     newer = task.state.superseded_by(head)
     if newer is not None:
         return f"superseded: head {head.sha[:12]} was already replaced by {newer.sha[:12]}"

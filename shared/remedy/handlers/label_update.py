@@ -20,7 +20,7 @@ from remedy.events.codec import event_id, task_event
 from remedy.events.models import AgentsCancelled, LabelsUpdated
 from remedy.handlers.once import ack, fingerprint_of, reply, run_once
 from remedy.handlers.results import Outcome
-from remedy.handlers.tasks import TaskSteps
+from remedy.handlers.tasks import TaskStep, TaskSteps
 from remedy.ports import Idempotency, PullRequests, Rejected, Steps
 
 PRODUCER = "label-update"
@@ -63,43 +63,15 @@ class LabelUpdate:
     def _update(self, cancelled: AgentsCancelled, traceparent: str, steps: Steps) -> dict[str, Any]:
         now = self._tasks.clock()
         epoch, delivery = cancelled.epoch, cancelled.correlation_id
-        requests = 0
-        removed: list[str] = []
         with self._tasks.open(cancelled.task_id, cancelled.repository) as task:
             state = task.state
             if epoch < state.epoch:
                 return ack(f"superseded by epoch {state.epoch}; labels left to it")
-            number = state.pr_number
-            found = steps.get("pr")
-            if number is None and found is not None:
-                number = found.get("number")
-            if number is None and found is None:
-                task.guard()
-                number = self._prs.find_open(
-                    cancelled.repository, branch=state.branch or "", task_id=cancelled.task_id
-                )
-                requests += 1
-                steps.record("pr", {"number": number})
-            if number is None:
-                state.labels_note = f"no open pull request for branch {state.branch!r}"
-            else:
-                state.pr_number = number
-                for index, label in enumerate(self._labels.remove):
-                    done = steps.get(f"removed-{index}")
-                    if done is None:
-                        task.guard()
-                        was_there = self._prs.remove_label(cancelled.repository, number, label)
-                        requests += 1
-                        done = {"removed": was_there}
-                        steps.record(f"removed-{index}", done)
-                    if done["removed"]:
-                        removed.append(label)
-                if self._labels.add and steps.get("added") is None:
-                    task.guard()
-                    self._prs.add_labels(cancelled.repository, number, self._labels.add)
-                    requests += 1
-                    steps.record("added", {"labels": list(self._labels.add)})
-                state.labels_note = f"PR #{number}: -{removed or '[]'} +{list(self._labels.add)}"
+            # Done before and the ledger lost its record of it (a failover)? The task's
+            # state in Kubernetes is the backstop: reply again, write nothing again.
+            requests, removed = (
+                (0, []) if state.labels_epoch >= epoch else self._reset(task, cancelled, steps)
+            )
             state.labels_epoch = max(state.labels_epoch, epoch)
             state.log(
                 at=now, epoch=epoch, delivery=delivery, step=PRODUCER, outcome=state.labels_note
@@ -125,3 +97,42 @@ class LabelUpdate:
                 traceparent=traceparent,
             )
         )
+
+    def _reset(
+        self, task: TaskStep, cancelled: AgentsCancelled, steps: Steps
+    ) -> tuple[int, list[str]]:
+        """Find the PR (remembered after the first time), remove, add; each write once."""
+        state, repository = task.state, cancelled.repository
+        requests = 0
+        removed: list[str] = []
+        number = state.pr_number
+        found = steps.get("pr")
+        if number is None and found is not None:
+            number = found.get("number")
+        if number is None and found is None:
+            task.guard()
+            number = self._prs.find_open(
+                repository, branch=state.branch or "", task_id=cancelled.task_id
+            )
+            requests += 1
+            steps.record("pr", {"number": number})
+        if number is None:
+            state.labels_note = f"no open pull request for branch {state.branch!r}"
+            return requests, removed
+        state.pr_number = number
+        for index, label in enumerate(self._labels.remove):
+            done = steps.get(f"removed-{index}")
+            if done is None:
+                task.guard()
+                done = {"removed": self._prs.remove_label(repository, number, label)}
+                requests += 1
+                steps.record(f"removed-{index}", done)
+            if done["removed"]:
+                removed.append(label)
+        if self._labels.add and steps.get("added") is None:
+            task.guard()
+            self._prs.add_labels(repository, number, self._labels.add)
+            requests += 1
+            steps.record("added", {"labels": list(self._labels.add)})
+        state.labels_note = f"PR #{number}: -{removed or '[]'} +{list(self._labels.add)}"
+        return requests, removed
