@@ -12,8 +12,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from kubernetes import client
 from werkzeug.test import Client
 
+from remedy.emulators.github.server import GitHubEmulator
 from remedy.platform.http_server import ServedApp, serve_in_thread
 from tests.chain.conftest import api, apps, custom, github, kube, platform_env
 from tests.control import support
@@ -61,3 +63,18 @@ def served_control(control_env: dict[str, str]) -> Iterator[ServedApp]:
 def chain(apps: dict[str, Any], control_env: dict[str, str]) -> dict[str, Any]:
     """The chain's functions, created once control-api's environment is in place too."""
     return apps
+
+
+@pytest.fixture
+def cancelling(
+    chain: dict[str, Any], custom: client.CustomObjectsApi, github: GitHubEmulator
+) -> support.Cancelled:
+    """Task 12 after Rex's push: Cleo's and Tess's running runs asked to stop, Rex's kept."""
+    support.seed_task(custom, github, support.RUNS)
+    done = support.remediate(chain)
+    assert done.outcomes() == {
+        "rex-12": "kept",
+        "cleo-12": "cancel-requested",
+        "tess-12": "cancel-requested",
+    }
+    return done

@@ -23,6 +23,11 @@ TOKENS = {
     "operator:alice": "alice-token-0123456789abcdef",
 }
 TASK = 12
+RUNS = [
+    ("rex-12", "5DLabs-Rex", "Running"),
+    ("cleo-12", "5DLabs-Cleo", "Running"),
+    ("tess-12", "5DLabs-Tess", "Running"),
+]
 OLD = "1" * 40
 NEW = "2" * 40
 BRANCH = f"task-{TASK}-fix-login"
@@ -117,15 +122,14 @@ def state(api: client.ApiClient) -> tuple[RemediationState, str]:
 
 def coderun(custom: client.CustomObjectsApi, name: str) -> dict[str, Any] | None:
     try:
-        return dict(
-            custom.get_namespaced_custom_object(
-                *seed.CODERUN[:2], seed.AGENT_NS, seed.CODERUN[2], name
-            )
+        obj: Any = custom.get_namespaced_custom_object(
+            *seed.CODERUN[:2], seed.AGENT_NS, seed.CODERUN[2], name
         )
     except client.ApiException as exc:
         if exc.status == 404:
             return None
         raise
+    return dict(obj)
 
 
 def sent(recorder: RecordingSink) -> list[CloudEvent]:

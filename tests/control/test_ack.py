@@ -27,25 +27,7 @@ from tests.chain import seed
 from tests.control import support
 from tests.intake.conftest import RecordingSink
 
-RUNS = [
-    ("rex-12", "5DLabs-Rex", "Running"),
-    ("cleo-12", "5DLabs-Cleo", "Running"),
-    ("tess-12", "5DLabs-Tess", "Running"),
-]
-
-
-@pytest.fixture
-def cancelling(
-    chain: dict[str, Any], custom: client.CustomObjectsApi, github: Any
-) -> support.Cancelled:
-    support.seed_task(custom, github, RUNS)
-    done = support.remediate(chain)
-    assert done.outcomes() == {
-        "rex-12": "kept",
-        "cleo-12": "cancel-requested",
-        "tess-12": "cancel-requested",
-    }
-    return done
+RUNS = support.RUNS
 
 
 def _versions(api: client.ApiClient, custom: client.CustomObjectsApi) -> dict[str, str]:

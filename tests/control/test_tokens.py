@@ -39,9 +39,7 @@ def test_parse_and_authenticate_each_principal() -> None:
     assert tokens.authenticate({"authorization": f"bearer {B}"}) == Principal(
         "agent", "5DLabs-Tess[bot]"
     )
-    assert tokens.authenticate({"Authorization": f"Bearer  {C} "}) == Principal(
-        "operator", "alice"
-    )
+    assert tokens.authenticate({"Authorization": f"Bearer  {C} "}) == Principal("operator", "alice")
     assert tokens.authenticate({"Authorization": f"Bearer {'d' * 20}"}) is None
 
 
