@@ -1,0 +1,305 @@
+"""The reconciler re-drives stuck sagas from their recovery point, and only stuck ones.
+
+Covers, on the emulated platform: a remediation whose ``agents.cancelled`` never
+reached label-update is left alone until REMEDY_SAGA_DEADLINE_SECONDS passed without
+progress, then label-update's input is re-sent — the very event agent-cancel replied
+(same id, source, time, trace, data), read from the ledger — once per deadline, and
+the chain finishes from it; the same when label-update's claim was abandoned by a
+crashed holder (lease expired: counted, and RESUMEd by the re-sent event) or failed;
+a lost ``agents.stopped`` (the broker refused it) is sent again once the saga deadline
+passed, and the workflow resumes with it; after REMEDY_MAX_REDRIVES re-drives it gives
+up with a note in the history and stays quiet.
+
+And the walk itself, table-driven over ledger entries: which step's input is re-sent
+(missing, failed or expired-claim steps after a completed one), when nothing is
+(a live claim, a step that only acknowledged, no recorded input at all).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from cloudevents.conversion import to_json
+from cloudevents.http import CloudEvent
+from kubernetes import client
+
+from remedy.adapters.kube import KubeRemediationStates
+from remedy.adapters.ledger import Ledger
+from remedy.adapters.ledger_keys import LedgerKey
+from remedy.adapters.ledger_models import EntryStatus, LedgerEntry
+from remedy.domain.agents import parse_time
+from remedy.emulators.github.server import GitHubEmulator
+from remedy.events.models import AgentsCancelled
+from remedy.handlers import reconcile_sagas as sagas
+from remedy.handlers.once import fingerprint_of
+from remedy.handlers.reconciler import Reconciler
+from tests.chain import seed
+from tests.reconciler.conftest import (
+    BRANCH,
+    Clock,
+    MemorySink,
+    acked,
+    deadline_of,
+    drive,
+    push,
+    reply,
+    stage,
+    state_of,
+)
+
+DEADLINE = timedelta(seconds=60)
+
+
+def last_progress(states: KubeRemediationStates) -> Any:
+    moment = parse_time(state_of(states).history[-1].at)
+    assert moment is not None
+    return moment
+
+
+def start_and_lose_agents_cancelled(
+    apps: dict[str, Any], custom: client.CustomObjectsApi, github: GitHubEmulator, delivery: str
+) -> CloudEvent:
+    seed.play_workflow(custom, task=12, stage="waiting-ready-for-qa")
+    seed.pull_request(github, branch=BRANCH, labels=["ready-for-qa"])
+    requested = reply(apps["push-intake"], push(delivery=delivery))
+    return reply(apps["agent-cancel"], requested)  # ...and label-update never gets it
+
+
+def wait_until(condition: Callable[[], bool], *, within_s: float = 5.0) -> None:
+    deadline = time.monotonic() + within_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.005)
+
+
+def abandon(ledger: Ledger, key: LedgerKey, fingerprint: str) -> None:
+    """label-update took the event and its process died: the claim's lease runs out."""
+    ledger.begin(key, fingerprint=fingerprint, lease_s=0.05)
+    wait_until(lambda: (entry := ledger.get(key)) is not None and entry.lease_remaining_s == 0)
+
+
+def fail(ledger: Ledger, key: LedgerKey, fingerprint: str) -> None:
+    ledger.fail(ledger.begin(key, fingerprint=fingerprint), "TimeoutError: GitHub did not answer")
+
+
+@pytest.mark.parametrize(
+    ("label_update_claim", "why", "expired"),
+    [
+        (None, "it never took it", 0),
+        (abandon, "its holder vanished", 1),
+        (fail, "its attempt failed: TimeoutError", 0),
+    ],
+    ids=["lost", "holder-crashed", "failed"],
+)
+def test_a_stuck_saga_gets_its_next_input_again_from_the_ledger(
+    apps: dict[str, Any],
+    custom: client.CustomObjectsApi,
+    github: GitHubEmulator,
+    reconciler: Reconciler,
+    clock: Clock,
+    memory_sink: MemorySink,
+    states: KubeRemediationStates,
+    redis_urls: list[str],
+    label_update_claim: Callable[[Ledger, LedgerKey, str], None] | None,
+    why: str,
+    expired: int,
+) -> None:
+    cancelled = start_and_lose_agents_cancelled(apps, custom, github, "d-7")
+    if label_update_claim is not None:
+        data = AgentsCancelled.model_validate(cancelled.get_data()).model_dump(mode="json")
+        key = LedgerKey.for_event("/remedy/agent-cancel", "d-7:agents.cancelled")
+        label_update_claim(Ledger.from_urls(redis_urls), key, fingerprint_of(data))
+
+    clock.now = last_progress(states) + DEADLINE - timedelta(seconds=1)
+    report = reconciler.tick().task(12)
+    assert report is not None and report.skipped == "nothing to do"
+    assert memory_sink.events == []
+
+    clock.now += timedelta(seconds=2)
+    report = reconciler.tick().task(12)
+    assert report is not None
+    assert report.redrive.startswith(f"re-sent d-7:agents.cancelled to label-update ({why}")
+    assert report.expired_claims == expired
+    (resent,) = memory_sink.events
+    assert resent.get_attributes() == cancelled.get_attributes()
+    assert resent.get_data() == cancelled.get_data()
+    assert state_of(states).history[-1].outcome.startswith("re-drive: re-sent")
+
+    reconciler.tick()
+    assert len(memory_sink.events) == 1, "the re-drive itself is progress: one per deadline"
+
+    labelled = reply(apps["label-update"], resent)
+    resumed = reply(apps["workflow-resume"], labelled)
+    assert resumed["type"] == "dev.remedy.workflow.resumed"
+    assert stage(custom) == "waiting-pr-created"
+    clock.advance(3600)
+    report = reconciler.tick().task(12)
+    assert report is not None and report.skipped == "nothing to do"
+    assert len(memory_sink.events) == 1
+
+
+def test_a_lost_agents_stopped_is_sent_again_after_the_saga_deadline(
+    apps: dict[str, Any],
+    custom: client.CustomObjectsApi,
+    github: GitHubEmulator,
+    reconciler: Reconciler,
+    clock: Clock,
+    memory_sink: MemorySink,
+    states: KubeRemediationStates,
+) -> None:
+    seed.coderun(custom, "cleo-12", task=12, agent="5DLabs-Cleo", phase="Running")
+    seed.play_workflow(custom, task=12, stage="waiting-ready-for-qa")
+    seed.pull_request(github, branch=BRANCH, labels=["ready-for-qa"])
+    _, _, labelled = drive(apps, "d-8")
+    acked(apps["workflow-resume"], labelled)
+
+    memory_sink.failing = True
+    clock.now = deadline_of(states, f"{seed.AGENT_NS}/cleo-12") + timedelta(seconds=1)
+    report = reconciler.tick().task(12)
+    assert report is not None and report.forced and report.error.startswith("sending")
+    memory_sink.failing = False
+
+    clock.now = last_progress(states) + DEADLINE - timedelta(seconds=1)
+    reconciler.tick()
+    assert memory_sink.events == []
+    clock.now += timedelta(seconds=2)
+    report = reconciler.tick().task(12)
+    assert report is not None
+    assert report.redrive == "re-sent agents.stopped d-8:agents.stopped to workflow-resume"
+    (stopped,) = memory_sink.events
+    assert stopped["source"] == "/remedy/reconciler"
+    resumed = reply(apps["workflow-resume"], stopped)
+    assert resumed.get_data()["to_stage"] == "waiting-pr-created"
+
+
+def test_it_gives_up_after_the_maximum_number_of_re_drives(
+    apps: dict[str, Any],
+    custom: client.CustomObjectsApi,
+    github: GitHubEmulator,
+    clock: Clock,
+    memory_sink: MemorySink,
+    states: KubeRemediationStates,
+    make_reconciler: Callable[[], Reconciler],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("REMEDY_MAX_REDRIVES", "1")
+    reconciler = make_reconciler()
+    start_and_lose_agents_cancelled(apps, custom, github, "d-9")
+    for _ in range(3):
+        clock.now = last_progress(states) + DEADLINE + timedelta(seconds=1)
+        reconciler.tick()
+    assert len(memory_sink.events) == 1
+    outcomes = [e.outcome for e in state_of(states).history if e.step == "reconciler"]
+    assert len(outcomes) == 2
+    assert outcomes[0].startswith("re-drive: re-sent d-9:agents.cancelled")
+    assert outcomes[1].startswith("re-drive: gave up after 1 attempts")
+
+
+# -- the walk, over an in-memory ledger ---------------------------------------------------
+
+LINKS = sagas.chain("5dlabs/cto", "d-1")
+NAMES = [link.consumer for link in LINKS]
+
+
+def _reply(name: str) -> str:
+    event = CloudEvent({"type": f"test.{name}", "source": "/test", "id": f"d-1:{name}"}, {})
+    return to_json(event).decode()
+
+
+def _entry(
+    link: sagas.Link,
+    status: EntryStatus,
+    *,
+    result: Mapping[str, Any] | None = None,
+    lease: float | None = None,
+) -> LedgerEntry:
+    return LedgerEntry(
+        key=link.key,
+        status=status,
+        fingerprint="f",
+        attempts=1,
+        steps=(),
+        outputs={},
+        recovery_point=None,
+        last_error="boom" if status is EntryStatus.FAILED else None,
+        result=result,
+        lease_remaining_s=lease,
+        created_ms=0,
+        updated_ms=0,
+    )
+
+
+DONE = "done"
+ACK = "ack"
+FAILED = "failed"
+LIVE = "live"
+EXPIRED = "expired"
+
+
+class MemoryLedger:
+    def __init__(self, states: Mapping[str, str]) -> None:
+        self.entries: dict[LedgerKey, LedgerEntry] = {}
+        for link in LINKS:
+            kind = states.get(link.consumer)
+            if kind == DONE:
+                entry = _entry(link, EntryStatus.DONE, result={"event": _reply(link.consumer)})
+            elif kind == ACK:
+                entry = _entry(link, EntryStatus.DONE, result={"ack": "superseded"})
+            elif kind == FAILED:
+                entry = _entry(link, EntryStatus.FAILED)
+            elif kind in (LIVE, EXPIRED):
+                lease = 5.0 if kind == LIVE else 0.0
+                entry = _entry(link, EntryStatus.IN_PROGRESS, lease=lease)
+            else:
+                continue
+            self.entries[link.key] = entry
+
+    def get(self, key: LedgerKey) -> LedgerEntry | None:
+        return self.entries.get(key)
+
+
+@pytest.mark.parametrize(
+    ("states", "resent_from", "note", "expired", "completed"),
+    [
+        ({}, None, "no step left to re-drive from", 0, False),
+        ({"push-intake": DONE}, "push-intake", "to agent-cancel (it never took it)", 0, False),
+        ({"push-intake": DONE, "agent-cancel": FAILED}, "push-intake", "failed: boom", 0, False),
+        ({"push-intake": DONE, "agent-cancel": EXPIRED}, "push-intake", "vanished", 1, False),
+        ({"push-intake": DONE, "agent-cancel": LIVE}, None, "working on it", 0, False),
+        ({"agent-cancel": DONE}, "agent-cancel", "to label-update", 0, False),
+        ({"push-intake": DONE, "agent-cancel": ACK}, None, "acknowledged: superseded", 0, False),
+        (
+            {"push-intake": DONE, "agent-cancel": DONE, "label-update": DONE},
+            "label-update",
+            "to workflow-resume",
+            0,
+            False,
+        ),
+        (
+            {name: DONE for name in NAMES[:-1]} | {"workflow-resume": ACK},
+            None,
+            "workflow-resume acknowledged",
+            0,
+            True,
+        ),
+        ({"agent-cancel": EXPIRED}, None, "no step left", 1, False),
+    ],
+)
+def test_the_walk_re_sends_the_input_of_the_first_step_not_done(
+    states: dict[str, str],
+    resent_from: str | None,
+    note: str,
+    expired: int,
+    completed: bool,
+) -> None:
+    found = sagas.walk(MemoryLedger(states), LINKS)
+    if resent_from is None:
+        assert found.event is None
+    else:
+        assert found.event is not None and found.event["type"] == f"test.{resent_from}"
+    assert note in found.note
+    assert (found.expired_claims, found.completed) == (expired, completed)
