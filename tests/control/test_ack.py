@@ -9,7 +9,11 @@ Cancellation ``gone`` with who acknowledged, a history entry; a repeated ack →
 after the run is gone and while its deletion is pending (a finalizer: Cancellation
 ``acknowledged``, no announcement); ``agents.stopped`` sent to the broker exactly when
 the last cancelled run of the epoch is acknowledged, not before, and workflow-resume
-resuming the workflow on it; a broker that refuses the event still gets the ack
+resuming the workflow on it; a 409 from a concurrent change to the run re-read and
+retried, a storm of them → 503 Retry-After with nothing changed (and the ack going
+through once it passes); a request seen only on the run (its record lost)
+acknowledged and recorded; a run gone before its agent acked recorded ``gone``; a
+broker that refuses the event still gets the ack
 recorded (200, ``sent: false``); malformed namespaces, names and task ids → 400; a
 known path with another method → 405 with Allow; an unknown path → 404. Every refusal
 changes nothing.
@@ -23,6 +27,7 @@ import pytest
 from kubernetes import client
 from werkzeug.test import Client
 
+from remedy.emulators.kube import KubeEmulator
 from tests.chain import seed
 from tests.control import support
 from tests.intake.conftest import RecordingSink
@@ -269,3 +274,77 @@ def test_unknown_paths_are_404(control: Client, control_env: dict[str, str], pat
     assert response.status_code == 404
     assert response.json["error"] == "not_found"
     assert "docs/control-api.md" in response.json["message"]
+
+
+def test_a_conflicting_change_is_reread_and_retried(
+    control: Client,
+    cancelling: support.Cancelled,
+    api: client.ApiClient,
+    kube: KubeEmulator,
+) -> None:
+    kube.faults.add("conflict", verb="patch", resource="coderuns", count=2)
+    response = control.post(support.ack_path("cleo-12"), headers=support.auth("5DLabs-Cleo"))
+    assert response.status_code == 200, response.json
+    assert support.state(api)[0].cancellations[f"{seed.AGENT_NS}/cleo-12"].status == "gone"
+
+
+def test_a_conflict_storm_is_503_and_changes_nothing(
+    control: Client,
+    cancelling: support.Cancelled,
+    api: client.ApiClient,
+    custom: client.CustomObjectsApi,
+    kube: KubeEmulator,
+) -> None:
+    before = _versions(api, custom)
+    kube.faults.add("conflict", verb="patch", resource="coderuns")
+    response = control.post(support.ack_path("cleo-12"), headers=support.auth("5DLabs-Cleo"))
+    assert response.status_code == 503
+    assert response.json["error"] == "retry_later"
+    assert response.headers["Retry-After"] == "1"
+    assert _versions(api, custom) == before
+    kube.faults.clear()
+    retried = control.post(support.ack_path("cleo-12"), headers=support.auth("5DLabs-Cleo"))
+    assert retried.status_code == 200
+    assert retried.json["status"] == "acknowledged"
+
+
+def test_a_request_seen_only_on_the_run_is_acknowledged_and_recorded(
+    control: Client,
+    cancelling: support.Cancelled,
+    api: client.ApiClient,
+    custom: client.CustomObjectsApi,
+) -> None:
+    seed.coderun(custom, "cleo-12-b", task=support.TASK, agent="5DLabs-Cleo", phase="Running")
+    custom.patch_namespaced_custom_object(
+        *seed.CODERUN[:2], seed.AGENT_NS, seed.CODERUN[2], "cleo-12-b",
+        {"metadata": {"annotations": {
+            "remedy.dev/cancel-requested-at": "2025-01-01T00:00:00.000000Z",
+            "remedy.dev/cancel-epoch": str(cancelling.epoch),
+        }}},
+    )  # fmt: skip
+    response = control.post(support.ack_path("cleo-12-b"), headers=support.auth("5DLabs-Cleo"))
+    assert response.status_code == 200, response.json
+    recorded = support.state(api)[0].cancellations[f"{seed.AGENT_NS}/cleo-12-b"]
+    assert (recorded.status, recorded.epoch, recorded.for_head) == (
+        "gone",
+        cancelling.epoch,
+        support.NEW,
+    )
+    assert support.coderun(custom, "cleo-12-b") is None
+
+
+def test_a_run_gone_before_its_ack_is_recorded_gone(
+    control: Client,
+    cancelling: support.Cancelled,
+    api: client.ApiClient,
+    custom: client.CustomObjectsApi,
+) -> None:
+    custom.delete_namespaced_custom_object(
+        *seed.CODERUN[:2], seed.AGENT_NS, seed.CODERUN[2], "cleo-12"
+    )
+    response = control.post(support.ack_path("cleo-12"), headers=support.auth("5DLabs-Cleo"))
+    assert response.status_code == 200, response.json
+    assert response.json["status"] == "acknowledged"
+    recorded = support.state(api)[0].cancellations[f"{seed.AGENT_NS}/cleo-12"]
+    assert recorded.status == "gone"
+    assert recorded.outcome == "acknowledged by 5DLabs-Cleo; it was already gone"
