@@ -26,7 +26,7 @@ import os
 import secrets
 import signal
 import sys
-import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -53,10 +53,14 @@ class LocalPlatform:
     out: TextIO = field(default_factory=lambda: sys.stdout)
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     ping_seconds: float = 3.0
+    function_env: dict[str, str] = field(default_factory=dict)
+    """Extra settings for every function (e.g. shorter grace periods in tests)."""
     supervisor: Supervisor = field(init=False)
     redis: list[RedisServer] = field(default_factory=list)
     broker: LocalBroker | None = None
     absent: AbsentFunctions | None = None
+    ports: dict[str, int] = field(default_factory=dict)
+    function_envs: dict[str, dict[str, str]] = field(default_factory=dict)
     ping: pinger.Pinger | None = None
     state: dict[str, Any] = field(default_factory=dict)
 
@@ -97,11 +101,14 @@ class LocalPlatform:
             "GITHUB_TOKEN": github["token"],
             "REMEDY_API_TOKENS": ",".join(f"{p}={t}" for p, t in api_tokens.items()),
             "REMEDY_LOG_LEVEL": self.env.get("REMEDY_LOG_LEVEL", "INFO"),
+            **self.function_env,
         }
+        self.function_envs = {name: {**common, "K_SERVICE": name} for name in names}
+        self.ports = ports
         children = [
             (
                 self.supervisor.start(
-                    name, functions.argv(name, port=ports[name]), env={**common, "K_SERVICE": name}
+                    name, functions.argv(name, port=ports[name]), env=self.function_envs[name]
                 ),
                 ports[name],
             )
@@ -137,6 +144,13 @@ class LocalPlatform:
         pids |= {f"redis-{i}": s.pid for i, s in enumerate(self.redis) if s.pid is not None}
         return pids
 
+    def restart(self, name: str) -> None:
+        """Start function ``name`` again on its port (after it died or was killed)."""
+        child = self.supervisor.start(
+            name, functions.argv(name, port=self.ports[name]), env=self.function_envs[name]
+        )
+        self.supervisor.wait_listening(child, HOST, self.ports[name])
+
     def _redis(self) -> list[str]:
         if self.env.get("REDIS_URLS"):
             urls = [u.strip() for u in self.env["REDIS_URLS"].split(",") if u.strip()]
@@ -155,9 +169,18 @@ class LocalPlatform:
         port = free_port(HOST)
         child = self.supervisor.start(
             "kube-emulator",
-            [sys.executable, "-m", "remedy.cli", "emulate", "kube",
-             "--port", str(port), "--kubeconfig", str(path)],
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "remedy.cli",
+                "emulate",
+                "kube",
+                "--port",
+                str(port),
+                "--kubeconfig",
+                str(path),
+            ],
+        )
         self.supervisor.wait_listening(child, HOST, port)
         _prepare_cluster(path)
         self.say(f"Kubernetes API emulator on {port}; namespaces {', '.join(NAMESPACES)}")
@@ -167,25 +190,50 @@ class LocalPlatform:
         if self.env.get("GITHUB_API_URL") and self.env.get("GITHUB_TOKEN"):
             logs.register_secret(self.env["GITHUB_TOKEN"])
             self.say(f"using GitHub at {self.env['GITHUB_API_URL']}")
-            return {"url": self.env["GITHUB_API_URL"], "token": self.env["GITHUB_TOKEN"],
-                    "emulated": False}  # fmt: skip
+            return {
+                "url": self.env["GITHUB_API_URL"],
+                "token": self.env["GITHUB_TOKEN"],
+                "emulated": False,
+            }
         port, token, admin = free_port(HOST), secrets.token_urlsafe(18), secrets.token_urlsafe(18)
         logs.register_secret(token)
         logs.register_secret(admin)
         child = self.supervisor.start(
             "github-emulator",
-            [sys.executable, "-m", "remedy.cli", "emulate", "github", "--port", str(port),
-             "--token", token, "--admin-token", admin],
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "remedy.cli",
+                "emulate",
+                "github",
+                "--port",
+                str(port),
+                "--token",
+                token,
+                "--admin-token",
+                admin,
+            ],
+        )
         self.supervisor.wait_listening(child, HOST, port)
         url = f"http://{HOST}:{port}"
         self.say(f"GitHub API emulator at {url}")
         return {"url": url, "token": token, "admin_token": admin, "emulated": True}
 
     def _simulator(self, kubeconfig: str, control_api: str | None, tokens: dict[str, str]) -> None:
-        argv = [sys.executable, "-m", "remedy.emulators.agents", "--kubeconfig", kubeconfig,
-                "--namespace", "agent-platform"]  # fmt: skip
-        self.supervisor.start("agent-simulator", argv)
+        """The agents, acknowledging cancellations through control-api as real ones do."""
+        argv = [
+            sys.executable,
+            "-m",
+            "remedy.emulators.agents",
+            "--kubeconfig",
+            kubeconfig,
+            "--namespace",
+            "agent-platform",
+        ]
+        if control_api:
+            argv += ["--control-api", control_api]
+        tokens_env = ",".join(f"{p}={t}" for p, t in tokens.items())
+        self.supervisor.start("agent-simulator", argv, env={"REMEDY_API_TOKENS": tokens_env})
 
     # -- stop -------------------------------------------------------------------------
 
@@ -231,10 +279,12 @@ def write_state(path: Path, state: dict[str, Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     logs.configure()
-    stop = threading.Event()
+    stopping: list[int] = []
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
-        stop.set()
+        # only a plain append here: taking a lock (Event.set) in a signal handler can
+        # deadlock against the very wait the main thread is in
+        stopping.append(signum)
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     platform = LocalPlatform(workdir=args.workdir, ping_seconds=args.ping_seconds)
@@ -248,7 +298,8 @@ def run(args: argparse.Namespace) -> int:
         write_state(state_file, state)
         platform.say(f"send GitHub webhooks to {state['gateway_url']}")
         platform.say(f"state (URLs, secrets) in {state_file}; Ctrl-C stops everything")
-        while not stop.wait(0.5):
+        while not stopping:
+            time.sleep(0.2)
             exited = platform.supervisor.first_exited()
             if exited is not None:
                 platform.say(f"{exited.name} exited ({exited.proc.returncode}); stopping")
