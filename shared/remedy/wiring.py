@@ -187,3 +187,41 @@ def reconciler(*, clock: Clock = utcnow, sink: EventSink | None = None) -> Recon
 def _ledger_for(urls: tuple[str, ...]) -> Ledger:
     """The ledger read by the reconciler's stuck-saga pass, one per process and REDIS_URLS."""
     return Ledger.from_urls(list(urls))
+
+
+# feedback-intake's factory was appended while other factories were being added
+# concurrently; its imports sit here rather than in the block above for that reason.
+from remedy.adapters.github_pull_heads import PullHeadsClient  # noqa: E402
+from remedy.adapters.kube_runs import KubeRemediationRuns  # noqa: E402
+from remedy.domain.feedback import DEFAULT_QA_AGENTS  # noqa: E402
+from remedy.handlers.feedback_intake import FeedbackIntake  # noqa: E402
+from remedy.handlers.feedback_settings import feedback_settings  # noqa: E402
+
+
+def feedback_intake() -> FeedbackIntake:
+    """feedback-intake: REMEDY_QA_AGENTS, REMEDY_FEEDBACK_MARKER, REMEDY_MAX_ITERATIONS (10),
+    REMEDY_LABEL_REMEDIATION, REMEDY_LABEL_FAILED, REMEDY_REX_* besides the rest."""
+    return FeedbackIntake(
+        settings=feedback_settings(
+            os.environ,
+            qa_agents=config.logins(None, "REMEDY_QA_AGENTS", DEFAULT_QA_AGENTS),
+            implementation_agents=config.implementation_agents(),
+            max_iterations=config.max_iterations(),
+            remediation_label=_one_label("REMEDY_LABEL_REMEDIATION", "remediation-in-progress"),
+            failed_label=_one_label("REMEDY_LABEL_FAILED", "failed-remediation"),
+        ),
+        runs=KubeRemediationRuns(_kube(), namespace=config.coderun_namespaces()[0]),
+        heads=PullHeadsClient.from_env(),
+        prs=PullRequestsClient.from_env(),
+        canceller=_canceller(),
+        tasks=_tasks(),
+        idempotency=_redis()[1],
+        branches=config.task_branch_pattern(),
+    )
+
+
+def _one_label(name: str, default: str) -> str:
+    labels = config.label_list(None, name, default)
+    if len(labels) != 1:
+        raise config.ConfigError(f"{name} must name exactly one label")
+    return labels[0]

@@ -1,0 +1,77 @@
+"""One read of a pull request's head: ``GET /repos/{o}/{r}/pulls/{n}``.
+
+An issue_comment event names the pull request only by number; when its labels name no
+task, feedback-intake needs the head branch. This adapter makes that one request,
+through the same :class:`~remedy.adapters.github_transport.Transport` as the
+PullRequests adapter (retries, rate limits, and the circuit breaker shared per API URL),
+and answers None for a 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Self
+
+from github import Auth, Github
+
+from remedy.adapters.github_breaker import CircuitBreaker, Clock, SystemClock, breaker_for
+from remedy.adapters.github_errors import GitHubUnavailable
+from remedy.adapters.github_settings import GitHubSettings
+from remedy.adapters.github_transport import NOT_FOUND, Transport
+from remedy.domain.feedback import PullHead
+from remedy.domain.identifiers import InvalidIdentifier, Repository
+
+
+class PullHeadsClient:
+    """:class:`remedy.handlers.feedback_targets.PullHeads` over PyGithub's requester."""
+
+    def __init__(
+        self,
+        settings: GitHubSettings,
+        *,
+        breaker: CircuitBreaker | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        github = Github(
+            base_url=settings.api_url,
+            auth=Auth.Token(settings.token),
+            timeout=settings.timeout_s,
+            user_agent="remedy",
+            retry=None,  # the transport retries, counted and breaker-aware
+            seconds_between_requests=None,
+            seconds_between_writes=None,
+            lazy=True,
+        )
+        self._transport = Transport(
+            requester=github.requester,
+            breaker=breaker or breaker_for(settings.api_url, settings.breaker),
+            clock=clock or SystemClock(),
+            policy=settings.retry,
+        )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+        return cls(GitHubSettings.from_env(env))
+
+    @property
+    def requests_made(self) -> int:
+        return self._transport.requests_made
+
+    def head_of(self, repository: str, number: int) -> PullHead | None:
+        repo = Repository.parse(repository)
+        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            raise InvalidIdentifier(f"pull request number {number!r} is not a positive integer")
+        answer = self._transport.call(
+            "GET", f"/repos/{repo.full_name}/pulls/{number}", allow_404=True
+        )
+        if answer is NOT_FOUND:
+            return None
+        return _head(answer, what=f"{repo}#{number}")
+
+
+def _head(answer: Any, *, what: str) -> PullHead:
+    head = answer.get("head") if isinstance(answer, dict) else None
+    if not isinstance(head, dict) or not isinstance(head.get("ref"), str):
+        raise GitHubUnavailable(f"GitHub's answer for pull request {what} has no head ref")
+    sha = head.get("sha")
+    return PullHead(ref=head["ref"], sha=sha if isinstance(sha, str) else "")

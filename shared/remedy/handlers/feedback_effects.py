@@ -1,0 +1,178 @@
+"""What counted feedback does, under the task's lock, each write at most once in effect.
+
+Within the maximum: create the Rex remediation CodeRun (deterministic name: a repeated
+create meets 409 and counts as done), stop Cleo's and Tess's unfinished runs through the
+one cancellation path (:class:`remedy.handlers.cancelling.Canceller`, which never
+touches Rex's runs), then label the PR ``remediation-in-progress`` + ``iteration-<n>``
+and drop ``iteration-<n-1>``. Past it: no run; the PR gets ``failed-remediation`` and
+the task's state says a person must step in.
+
+The run and the label writes are ledger steps, skipped when a retry resumes after them.
+The cancellation is not: it is idempotent (a run already asked in this epoch is not
+asked again, a deleted one is gone) and its outcome lives in the state saved at the
+end, so it is simply redone. Feedback resumed after a newer iteration was counted
+still gets its run, but leaves the labels to the newer iteration, so ``iteration-<n>``
+never goes backwards.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Protocol
+
+from remedy.domain import feedback as rules
+from remedy.domain.feedback import NO_SHA, Feedback, RunCreated
+from remedy.domain.remediation import RemediationState
+from remedy.events.models import RemediationExhausted, RemediationStarted
+from remedy.handlers.cancelling import Canceller, CancelRequest
+from remedy.handlers.feedback_settings import FeedbackSettings
+from remedy.handlers.feedback_targets import Target
+from remedy.handlers.tasks import TaskStep
+from remedy.ports import PullRequests, Steps
+
+_SHA1 = re.compile(r"^[0-9a-f]{40}$")
+REQUESTED_BY = "remedy/feedback-intake"
+
+
+class RemediationRuns(Protocol):
+    """Creating remediation CodeRuns (the Kubernetes adapter in kube_runs)."""
+
+    def create(self, body: Mapping[str, Any]) -> RunCreated:
+        """Create the run; ``"exists"`` when a run of that name already exists (409)."""
+
+
+class Effects:
+    def __init__(
+        self,
+        *,
+        runs: RemediationRuns,
+        prs: PullRequests,
+        canceller: Canceller,
+        settings: FeedbackSettings,
+        producer: str,
+    ) -> None:
+        self._runs = runs
+        self._prs = prs
+        self._canceller = canceller
+        self._settings = settings
+        self._producer = producer
+
+    def apply(
+        self,
+        task: TaskStep,
+        *,
+        feedback: Feedback,
+        target: Target,
+        iteration: int,
+        delivery: str,
+        steps: Steps,
+        now: datetime,
+    ) -> RemediationStarted | RemediationExhausted:
+        state = task.state
+        envelope: dict[str, Any] = {
+            "task_id": target.task_id,
+            "repository": feedback.repository.full_name,
+            "pr_number": feedback.pr_number,
+            "head_sha": target.head_sha or latest_head(state) or NO_SHA,
+            "correlation_id": delivery,
+            "epoch": max(state.epoch, 1),
+        }
+        if iteration > self._settings.max_iterations:
+            note = self._mark_failed(task, feedback, steps)
+            self._log(state, now, delivery, f"iteration {iteration}: no run; {note}")
+            task.save()
+            return RemediationExhausted(
+                **envelope,
+                iteration=iteration,
+                max_iterations=self._settings.max_iterations,
+                feedback_id=feedback.feedback_id,
+            )
+        name, created = self._create_run(task, feedback, target, iteration, steps)
+        outcomes = self._canceller.cancel(
+            task,
+            CancelRequest.all_downstream(
+                task_id=target.task_id,
+                epoch=envelope["epoch"],
+                head=envelope["head_sha"],
+                reason=f"QA feedback {feedback.key}: Rex remediation iteration {iteration}",
+                requested_by=REQUESTED_BY,
+            ),
+            now,
+        )
+        labels = self._move_labels(task, feedback, iteration, steps)
+        cancelled = sum(1 for outcome in outcomes if outcome.action != "kept")
+        self._log(
+            state,
+            now,
+            delivery,
+            f"iteration {iteration}: run {name} {created}, {cancelled} cancelled; {labels}",
+        )
+        task.save()
+        return RemediationStarted(
+            **envelope,
+            iteration=iteration,
+            coderun=name,
+            feedback_id=feedback.feedback_id,
+            feedback_type=feedback.kind,
+        )
+
+    def _create_run(
+        self, task: TaskStep, feedback: Feedback, target: Target, iteration: int, steps: Steps
+    ) -> tuple[str, str]:
+        made = steps.get("run")
+        if made is None:
+            body = rules.remediation_run(
+                spec=self._settings.run,
+                feedback=feedback,
+                task_id=target.task_id,
+                iteration=iteration,
+            )
+            task.guard()
+            created = self._runs.create(body)
+            made = {"name": body["metadata"]["name"], "outcome": created}
+            steps.record("run", made)
+        return str(made["name"]), str(made["outcome"])
+
+    def _move_labels(self, task: TaskStep, feedback: Feedback, iteration: int, steps: Steps) -> str:
+        done = steps.get("labels")
+        if done is None:
+            newest = task.state.iteration
+            if newest != iteration:
+                done = {"note": f"labels left to the newer iteration {newest}"}
+            else:
+                repository, number = feedback.repository.full_name, feedback.pr_number
+                added = [self._settings.remediation_label, rules.iteration_label(iteration)]
+                task.guard()
+                self._prs.add_labels(repository, number, added)
+                removed: list[str] = []
+                if iteration > 1:
+                    previous = rules.iteration_label(iteration - 1)
+                    task.guard()
+                    if self._prs.remove_label(repository, number, previous):
+                        removed.append(previous)
+                done = {"note": f"PR #{number}: +{added} -{removed}"}
+            steps.record("labels", done)
+        return str(done["note"])
+
+    def _mark_failed(self, task: TaskStep, feedback: Feedback, steps: Steps) -> str:
+        done = steps.get("labels")
+        if done is None:
+            label = self._settings.failed_label
+            task.guard()
+            self._prs.add_labels(feedback.repository.full_name, feedback.pr_number, [label])
+            done = {"note": f"PR #{feedback.pr_number}: +[{label!r}]"}
+            steps.record("labels", done)
+        return str(done["note"])
+
+    def _log(self, state: RemediationState, now: datetime, delivery: str, outcome: str) -> None:
+        state.log(
+            at=now, epoch=state.epoch, delivery=delivery, step=self._producer, outcome=outcome
+        )
+
+
+def latest_head(state: RemediationState) -> str | None:
+    """The newest pushed head the task's state knows, for an envelope without one."""
+    newest = max(state.heads, key=lambda head: head.epoch, default=None)
+    return newest.sha if newest is not None and _SHA1.match(newest.sha) else None

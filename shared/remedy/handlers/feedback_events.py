@@ -1,0 +1,153 @@
+"""Reading issue_comment and pull_request_review events into :class:`FeedbackFacts`.
+
+Both arrive as webhook-gateway's raw body or as GitHubSource's re-serialised struct
+(see :mod:`remedy.events.github`). The struct GitHubSource uses for an issue has no
+``pull_request`` member, so in that form a comment on a pull request is recognised by
+its ``html_url`` (``…/pull/<n>``, where a plain issue's is ``…/issues/<n>``): either
+signal marks the comment as being on a PR. Missing optional parts are tolerated; a
+payload without the ids and numbers everything hangs on is unreadable (400).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from cloudevents.http import CloudEvent
+from pydantic import BaseModel, ConfigDict, PositiveInt, ValidationError
+
+from remedy.domain.feedback import FeedbackFacts, FeedbackKind
+from remedy.events import catalogue
+from remedy.events.github import UnreadableEvent, payload_dict, repository_of
+
+KINDS: dict[str, FeedbackKind] = {
+    catalogue.ISSUE_COMMENT: "comment",
+    catalogue.PULL_REQUEST_REVIEW: "review",
+}
+_PULL_URL = re.compile(r"/pull/[0-9]+(?:[#/?]|$)")
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class _Account(_Lenient):
+    login: str | None = None
+    name: str | None = None
+
+
+class _Repository(_Lenient):
+    full_name: str | None = None
+    name: str | None = None
+    owner: _Account | None = None
+
+
+class _Label(_Lenient):
+    name: str = ""
+
+
+class _Head(_Lenient):
+    ref: str = ""
+    sha: str = ""
+
+
+class _Issue(_Lenient):
+    number: PositiveInt
+    html_url: str | None = None
+    pull_request: dict[str, Any] | None = None
+    labels: list[_Label] | None = None
+
+
+class _Comment(_Lenient):
+    id: PositiveInt
+    body: str | None = None
+    html_url: str | None = None
+    user: _Account | None = None
+
+
+class CommentPayload(_Lenient):
+    action: str = ""
+    issue: _Issue
+    comment: _Comment
+    sender: _Account | None = None
+    repository: _Repository | None = None
+
+
+class _Review(_Lenient):
+    id: PositiveInt
+    state: str | None = None
+    body: str | None = None
+    user: _Account | None = None
+
+
+class _Pull(_Lenient):
+    number: PositiveInt
+    head: _Head | None = None
+    labels: list[_Label] | None = None
+
+
+class ReviewPayload(_Lenient):
+    action: str = ""
+    review: _Review
+    pull_request: _Pull
+    sender: _Account | None = None
+    repository: _Repository | None = None
+
+
+def feedback_facts(event: CloudEvent) -> FeedbackFacts:
+    kind = KINDS.get(str(event["type"]))
+    if kind is None:
+        raise UnreadableEvent(f"{event['type']} is not a comment or review event")
+    data = payload_dict(event)
+    try:
+        return _comment(event, data) if kind == "comment" else _review(event, data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise UnreadableEvent(f"not a GitHub {kind} payload: {where}: {first['msg']}") from exc
+
+
+def _login(account: _Account | None) -> str:
+    return (account.login or "") if account else ""
+
+
+def _labels(labels: list[_Label] | None) -> tuple[str, ...]:
+    return tuple(label.name for label in labels or () if label.name)
+
+
+def _comment(event: CloudEvent, data: dict[str, Any]) -> FeedbackFacts:
+    payload = CommentPayload.model_validate(data)
+    issue, comment = payload.issue, payload.comment
+    urls = (issue.html_url or "", comment.html_url or "")
+    return FeedbackFacts(
+        kind="comment",
+        # the repository model is events.github's, field for field (it is private there)
+        repository=repository_of(event, payload.repository),  # type: ignore[arg-type]
+        action=payload.action or str(event.get_attributes().get("action") or ""),
+        feedback_id=comment.id,
+        author=_login(comment.user) or _login(payload.sender),
+        body=comment.body or "",
+        number=issue.number,
+        on_pull_request=issue.pull_request is not None or any(_PULL_URL.search(u) for u in urls),
+        labels=_labels(issue.labels),
+    )
+
+
+def _review(event: CloudEvent, data: dict[str, Any]) -> FeedbackFacts:
+    payload = ReviewPayload.model_validate(data)
+    review, pull = payload.review, payload.pull_request
+    head = pull.head or _Head()
+    return FeedbackFacts(
+        kind="review",
+        repository=repository_of(event, payload.repository),  # type: ignore[arg-type]
+        action=payload.action or str(event.get_attributes().get("action") or ""),
+        feedback_id=review.id,
+        author=_login(review.user) or _login(payload.sender),
+        body=review.body or "",
+        number=pull.number,
+        on_pull_request=True,
+        labels=_labels(pull.labels),
+        head_ref=head.ref,
+        head_sha=head.sha,
+        review_state=(review.state or str(event.get_attributes().get("review") or "")).lower(),
+    )
