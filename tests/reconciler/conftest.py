@@ -105,8 +105,8 @@ def state_of(states: KubeRemediationStates, task: int = 12) -> RemediationState:
     return state
 
 
-def push(*, delivery: str, before: str = OLD, after: str = NEW) -> CloudEvent:
-    """Rex's push to task 12's branch; pushed "later" so every seeded run predates it."""
+def push(*, delivery: str, task: int = 12, before: str = OLD, after: str = NEW) -> CloudEvent:
+    """Rex's push to the task's branch; pushed "later" so every seeded run predates it."""
     pushed_at = datetime.now(UTC) + timedelta(hours=1)
     return CloudEvent(
         {
@@ -115,7 +115,7 @@ def push(*, delivery: str, before: str = OLD, after: str = NEW) -> CloudEvent:
             "id": delivery,
         },
         {
-            "ref": f"refs/heads/{BRANCH}",
+            "ref": f"refs/heads/task-{task}-fix-login",
             "before": before,
             "after": after,
             "pusher": {"name": "5DLabs-Rex"},
@@ -170,9 +170,11 @@ def stage(custom: client.CustomObjectsApi, task: int = 12) -> str:
     return str(workflow(custom, task)["metadata"]["labels"]["current-stage"])
 
 
-def drive(apps: dict[str, Any], delivery: str) -> tuple[CloudEvent, CloudEvent, CloudEvent]:
+def drive(
+    apps: dict[str, Any], delivery: str, *, task: int = 12
+) -> tuple[CloudEvent, CloudEvent, CloudEvent]:
     """push-intake → agent-cancel → label-update; (requested, cancelled, labelled)."""
-    requested = reply(apps["push-intake"], push(delivery=delivery))
+    requested = reply(apps["push-intake"], push(delivery=delivery, task=task))
     cancelled = reply(apps["agent-cancel"], requested)
     labelled = reply(apps["label-update"], cancelled)
     return requested, cancelled, labelled
