@@ -113,7 +113,7 @@ class ControlApi:
                 raise ApiError(
                     405,
                     "method_not_allowed",
-                    f"{method} is not supported on {parts.path}; use {allowed}",
+                    f"{method[:10]} is not supported on {parts.path[:200]}; use {allowed}",
                     headers={"Allow": allowed},
                 )
             caller = self._tokens.authenticate(headers)
@@ -123,12 +123,12 @@ class ControlApi:
         except ApiError as exc:
             return exc.response()
         except RetryLater as exc:
-            log.info("%s %s: retry later: %s", method, parts.path, exc)
+            log.info("%s %r: retry later: %s", method[:10], parts.path[:200], exc)
             return Response(
                 503, {"error": "retry_later", "message": str(exc)}, {"Retry-After": "1"}
             )
         except Exception:
-            log.exception("%s %s failed", method, parts.path)
+            log.exception("%s %r failed", method[:10], parts.path[:200])
             return Response(500, {"error": "internal", "message": "unexpected failure; retry"})
 
     def _match(self, path: str) -> tuple[dict[str, Handler], tuple[str, ...]]:

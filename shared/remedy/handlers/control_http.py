@@ -46,7 +46,7 @@ def control_function(
                                          "misconfigured; see its log"}))  # fmt: skip
         result = core.handle(request.method, target, headers=dict(request.headers), body=body)
         if result.status >= 400:
-            log.info("%s %s → %s %s", request.method, request.path, result.status,
+            log.info("%s %r → %s %s", request.method[:10], request.path[:200], result.status,
                      result.body.get("error"))  # fmt: skip
         return _flask(result)
 
