@@ -8,11 +8,13 @@ the chain finishes from it; the same when label-update's claim was abandoned by 
 crashed holder (lease expired: counted, and RESUMEd by the re-sent event) or failed;
 a lost ``agents.stopped`` (the broker refused it) is sent again once the saga deadline
 passed, and the workflow resumes with it; after REMEDY_MAX_REDRIVES re-drives it gives
-up with a note in the history and stays quiet.
+up with a note in the history and stays quiet; so it does at once when the ledger holds
+nothing left to send.
 
 And the walk itself, table-driven over ledger entries: which step's input is re-sent
 (missing, failed or expired-claim steps after a completed one), when nothing is
-(a live claim, a step that only acknowledged, no recorded input at all).
+(a live claim, a step that only acknowledged, no recorded input at all), and which of
+those are hopeless.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import redis
 from cloudevents.conversion import to_json
 from cloudevents.http import CloudEvent
 from kubernetes import client
@@ -199,6 +202,30 @@ def test_it_gives_up_after_the_maximum_number_of_re_drives(
     assert outcomes[1].startswith("re-drive: gave up after 1 attempts")
 
 
+def test_a_saga_with_nothing_left_to_send_is_given_up_once(
+    apps: dict[str, Any],
+    custom: client.CustomObjectsApi,
+    github: GitHubEmulator,
+    reconciler: Reconciler,
+    clock: Clock,
+    memory_sink: MemorySink,
+    states: KubeRemediationStates,
+    redis_urls: list[str],
+) -> None:
+    start_and_lose_agents_cancelled(apps, custom, github, "d-10")
+    redis.Redis.from_url(redis_urls[0]).flushall()  # the ledger's records are gone
+    clock.now = last_progress(states) + DEADLINE + timedelta(seconds=1)
+    report = reconciler.tick().task(12)
+    assert report is not None
+    assert report.redrive.startswith("re-drive: gave up with nothing left to send")
+    assert memory_sink.events == []
+    clock.advance(3600)
+    report = reconciler.tick().task(12)
+    assert report is not None and report.skipped == "nothing to do"
+    gave_up = [e for e in state_of(states).history if e.outcome.startswith("re-drive: gave up")]
+    assert len(gave_up) == 1
+
+
 # -- the walk, over an in-memory ledger ---------------------------------------------------
 
 LINKS = sagas.chain("5dlabs/cto", "d-1")
@@ -263,20 +290,49 @@ class MemoryLedger:
 
 
 @pytest.mark.parametrize(
-    ("states", "resent_from", "note", "expired", "completed"),
+    ("states", "resent_from", "note", "expired", "completed", "hopeless"),
     [
-        ({}, None, "no step left to re-drive from", 0, False),
-        ({"push-intake": DONE}, "push-intake", "to agent-cancel (it never took it)", 0, False),
-        ({"push-intake": DONE, "agent-cancel": FAILED}, "push-intake", "failed: boom", 0, False),
-        ({"push-intake": DONE, "agent-cancel": EXPIRED}, "push-intake", "vanished", 1, False),
-        ({"push-intake": DONE, "agent-cancel": LIVE}, None, "working on it", 0, False),
-        ({"agent-cancel": DONE}, "agent-cancel", "to label-update", 0, False),
-        ({"push-intake": DONE, "agent-cancel": ACK}, None, "acknowledged: superseded", 0, False),
+        ({}, None, "no step left to re-drive from", 0, False, True),
+        (
+            {"push-intake": DONE},
+            "push-intake",
+            "to agent-cancel (it never took it)",
+            0,
+            False,
+            False,
+        ),
+        (
+            {"push-intake": DONE, "agent-cancel": FAILED},
+            "push-intake",
+            "failed: boom",
+            0,
+            False,
+            False,
+        ),
+        (
+            {"push-intake": DONE, "agent-cancel": EXPIRED},
+            "push-intake",
+            "vanished",
+            1,
+            False,
+            False,
+        ),
+        ({"push-intake": DONE, "agent-cancel": LIVE}, None, "working on it", 0, False, False),
+        ({"agent-cancel": DONE}, "agent-cancel", "to label-update", 0, False, False),
+        (
+            {"push-intake": DONE, "agent-cancel": ACK},
+            None,
+            "acknowledged: superseded",
+            0,
+            False,
+            True,
+        ),
         (
             {"push-intake": DONE, "agent-cancel": DONE, "label-update": DONE},
             "label-update",
             "to workflow-resume",
             0,
+            False,
             False,
         ),
         (
@@ -285,8 +341,9 @@ class MemoryLedger:
             "workflow-resume acknowledged",
             0,
             True,
+            False,
         ),
-        ({"agent-cancel": EXPIRED}, None, "no step left", 1, False),
+        ({"agent-cancel": EXPIRED}, None, "no step left", 1, False, True),
     ],
 )
 def test_the_walk_re_sends_the_input_of_the_first_step_not_done(
@@ -295,6 +352,7 @@ def test_the_walk_re_sends_the_input_of_the_first_step_not_done(
     note: str,
     expired: int,
     completed: bool,
+    hopeless: bool,
 ) -> None:
     found = sagas.walk(MemoryLedger(states), LINKS)
     if resent_from is None:
@@ -302,4 +360,8 @@ def test_the_walk_re_sends_the_input_of_the_first_step_not_done(
     else:
         assert found.event is not None and found.event["type"] == f"test.{resent_from}"
     assert note in found.note
-    assert (found.expired_claims, found.completed) == (expired, completed)
+    assert (found.expired_claims, found.completed, found.hopeless) == (
+        expired,
+        completed,
+        hopeless,
+    )

@@ -30,8 +30,9 @@ ledger under the push's id), so only the broker's retries and the dead-letter re
 cover it; a step whose input is not recorded (its predecessor's entry expired after
 the ledger's 7-day TTL) cannot be re-sent; chains started by other events
 (``cancellation.requested``) are not walked. A step that keeps failing is re-driven at
-most ``max_redrives`` times, one saga deadline apart, then left for a person with a
-note in the history.
+most ``max_redrives`` times, one saga deadline apart; a saga with nothing left to send
+(every input lost, or a step that stopped it on purpose) is given up at once. Either
+way a note in the history leaves it to a person, and later ticks leave it alone.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from cloudevents.http import CloudEvent, from_json
 
@@ -84,6 +85,8 @@ class Walk:
     expired_claims: int = 0
     completed: bool = False
     """Every step is done and the last one only acknowledged."""
+    hopeless: bool = False
+    """Nothing the reconciler could ever send moves this saga on."""
 
 
 def chain(repository: str, delivery: str) -> tuple[Link, ...]:
@@ -124,7 +127,8 @@ def walk(ledger: LedgerEntries, links: tuple[Link, ...]) -> Walk:
             if not isinstance(reply, str):
                 ack = str(result.get("ack", "no reply"))[:200]
                 final = link is links[-1]
-                return Walk(None, f"{link.consumer} acknowledged: {ack}", expired, final)
+                note = f"{link.consumer} acknowledged: {ack}"
+                return Walk(None, note, expired, completed=final, hopeless=not final)
             previous = reply
             continue
         if entry is not None and entry.status is EntryStatus.IN_PROGRESS:
@@ -138,15 +142,17 @@ def walk(ledger: LedgerEntries, links: tuple[Link, ...]) -> Walk:
             f"re-sent {link.event_id} to {link.consumer} ({_why(entry)})",
             expired,
         )
-    return Walk(None, "no step left to re-drive from", expired)
+    return Walk(None, "no step left to re-drive from", expired, hopeless=True)
 
 
-def taken(ledger: LedgerEntries, link: Link) -> bool:
-    """Whether ``link``'s consumer completed its input or is working on it right now."""
+def taken(ledger: LedgerEntries, link: Link) -> Literal["done", "working", "open"]:
+    """Whether ``link``'s consumer completed its input, is on it now, or never got it."""
     entry = ledger.get(link.key)
     if entry is None or entry.status is EntryStatus.FAILED:
-        return False
-    return entry.status is EntryStatus.DONE or (entry.lease_remaining_s or 0.0) > 0
+        return "open"
+    if entry.status is EntryStatus.DONE:
+        return "done"
+    return "working" if (entry.lease_remaining_s or 0.0) > 0 else "open"
 
 
 def _why(entry: LedgerEntry | None) -> str:

@@ -35,7 +35,7 @@ from datetime import datetime
 
 from cloudevents.http import CloudEvent
 
-from remedy.domain.remediation import RemediationState
+from remedy.domain.remediation import Head, RemediationState
 from remedy.handlers import reconcile_cancellations as cancellations
 from remedy.handlers import reconcile_sagas as sagas
 from remedy.handlers.reconcile_dead_letters import DeadLetter, Recorded, record
@@ -246,21 +246,17 @@ class Reconciler:
         if head is None or sagas.gave_up(state, head.epoch):
             return
         if sagas.redrives(state, head.epoch) >= self._settings.max_redrives:
-            note = (
-                f"{sagas.GAVE_UP} after {self._settings.max_redrives} attempts; the "
-                "remediation needs a person (see the dead letters and logs)"
-            )
-            state.log(at=now, epoch=head.epoch, delivery=head.delivery, step=PRODUCER, outcome=note)
-            log.warning("task %s epoch %s: %s", state.task_id, head.epoch, note)
-            report.redrive = note
+            self._give_up(task, head, now, report, f"after {self._settings.max_redrives} attempts")
             return
         found = sagas.walk(self._ledger, sagas.chain(state.repository, head.delivery))
         report.expired_claims += found.expired_claims
-        event, note = found.event, found.note
+        event, note, hopeless = found.event, found.note, found.hopeless
         if event is None and found.completed:
-            event, note = self._announce_again(task, head.epoch, head.delivery, note)
+            event, note, hopeless = self._announce_again(task, head.epoch, head.delivery, note)
         report.redrive = note
         if event is None:
+            if hopeless:
+                self._give_up(task, head, now, report, f"with nothing left to send ({note})")
             return
         state.log(
             at=now,
@@ -272,18 +268,35 @@ class Reconciler:
         log.warning("task %s epoch %s stuck: %s", state.task_id, head.epoch, note)
         outgoing.append(event)
 
+    def _give_up(
+        self, task: TaskStep, head: Head, now: datetime, report: TaskReport, why: str
+    ) -> None:
+        state = task.state
+        note = f"{sagas.GAVE_UP} {why}; the remediation needs a person (see the logs)"
+        state.log(at=now, epoch=head.epoch, delivery=head.delivery, step=PRODUCER, outcome=note)
+        log.warning("task %s epoch %s: %s", state.task_id, head.epoch, note)
+        report.redrive = note
+
     def _announce_again(
         self, task: TaskStep, epoch: int, delivery: str, note: str
-    ) -> tuple[CloudEvent | None, str]:
-        """workflow-resume only acknowledged; once every agent stopped, tell it again."""
-        if not task.state.cancellations_for(epoch) or not task.state.all_stopped(epoch):
-            return None, f"{note}; waiting for the cancelled agents to stop"
-        if sagas.taken(self._ledger, sagas.stopped_link(delivery)):
-            return None, f"{note}; workflow-resume already has the reconciler's agents.stopped"
-        event = self._stopped(task, epoch)
+    ) -> tuple[CloudEvent | None, str, bool]:
+        """workflow-resume only acknowledged; once every agent stopped, tell it again.
+
+        Returns the event to send (if any), what was decided, and whether it is hopeless.
+        """
+        cancelled = task.state.cancellations_for(epoch)
+        waiting = [c for c in cancelled if not c.stopped]
+        if waiting:
+            return None, f"{note}; waiting for {len(waiting)} agent(s) to stop", False
+        taken = sagas.taken(self._ledger, sagas.stopped_link(delivery))
+        if taken == "working":
+            return None, f"{note}; workflow-resume is on agents.stopped", False
+        if taken == "done":
+            return None, f"{note}; workflow-resume already took agents.stopped", True
+        event = self._stopped(task, epoch) if cancelled else None
         if event is None:
-            return None, note
-        return event, f"re-sent agents.stopped {event['id']} to workflow-resume"
+            return None, note, True
+        return event, f"re-sent agents.stopped {event['id']} to workflow-resume", False
 
     # -- sending and dead letters -----------------------------------------------------
 
