@@ -1,12 +1,14 @@
 """The reconciler settles cancellations: it waits out the grace, then forces; it confirms.
 
-Covers: a running Cleo asked to stop is left alone within its grace period; once the
+Covers: a running Cleo asked to stop is left alone within its grace period (the task is
+not even locked); once the
 deadline passed it is deleted (only it — Rex's run stays), the deletion confirmed, its
 cancellation recorded ``forced`` ("no ack within 30s: force-deleted"), and
 ``agents.stopped`` (forced) sent at once, with which workflow-resume resumes the
 workflow; a later tick does nothing more. A run with a finalizer gets one deletion with
 ``gracePeriodSeconds`` = REMEDY_FORCE_GRACE_SECONDS, stays "waiting for its finalizers"
-without a second delete and without an announcement, and is recorded ``forced`` once
+without a second delete (later ticks do not even lock the task) and without an
+announcement, and is recorded ``forced`` once
 it is really gone. A run that is already gone — deleted, or its name now holding a
 new run — is recorded ``gone`` without any delete, and the new run is never touched.
 """
@@ -65,9 +67,11 @@ def test_a_run_that_never_acks_is_forced_after_its_grace_and_the_workflow_resume
     deadline = deadline_of(states, CLEO)
 
     clock.now = deadline - timedelta(seconds=1)
+    kube.stats.reset()
     report = reconciler.tick().task(12)
-    assert report is not None and report.waiting == [CLEO] and report.forced == []
+    assert report is not None and report.skipped == "nothing to do", "not even locked"
     assert coderun(custom, "cleo-12") is not None
+    assert kube.stats.snapshot().get("delete coderuns") is None
     assert state_of(states).cancellations[CLEO].status == "requested"
     assert memory_sink.events == []
 
@@ -127,9 +131,10 @@ def test_a_run_held_by_a_finalizer_is_deleted_once_with_the_grace_period_then_co
     clock.now = deadline_of(states, CLEO) + timedelta(seconds=1)
 
     kube.stats.reset()
-    for _ in range(2):
-        report = reconciler.tick().task(12)
-        assert report is not None and report.force_pending == [CLEO]
+    report = reconciler.tick().task(12)
+    assert report is not None and report.force_pending == [CLEO]
+    report = reconciler.tick().task(12)
+    assert report is not None and report.skipped == "nothing to do"
     assert kube.stats.snapshot().get("delete coderuns") == 1, "one deletion, not one per tick"
     held = coderun(custom, "cleo-12")
     assert held is not None

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from remedy.domain.agents import AgentRun, parse_time
-from remedy.domain.remediation import Cancellation, CancellationStatus
+from remedy.domain.remediation import Cancellation, CancellationStatus, RemediationState
 from remedy.handlers.tasks import TaskStep
 from remedy.ports import AgentRuns, NotFound
 
@@ -45,15 +45,30 @@ class Settled:
     """Epochs whose last pending cancellation this pass stopped."""
 
 
-def pending(task: TaskStep) -> list[Cancellation]:
-    return [c for c in task.state.cancellations.values() if not c.stopped]
+def pending(state: RemediationState) -> list[Cancellation]:
+    return [c for c in state.cancellations.values() if not c.stopped]
+
+
+def needs_settling(state: RemediationState, runs: AgentRuns, *, now: datetime) -> bool:
+    """A lock-free look: would :func:`settle` change anything for ``state``?
+
+    Only a run that is gone, or past its deadline and not already being force-deleted,
+    needs the task's lock; a run within its grace is left alone without taking it.
+    """
+    for cancellation in pending(state):
+        run = _current(runs, cancellation)
+        if run is None:
+            return True
+        if _expired(cancellation, now) and not (_issued(cancellation) and run.deleting):
+            return True
+    return False
 
 
 def settle(task: TaskStep, runs: AgentRuns, *, now: datetime, force_grace_s: int) -> Settled:
     """Confirm, force or leave every pending cancellation of ``task`` (see the module)."""
     settled = Settled()
-    open_epochs = {c.epoch for c in pending(task)}
-    for cancellation in sorted(pending(task), key=lambda c: (c.epoch, c.key)):
+    open_epochs = {c.epoch for c in pending(task.state)}
+    for cancellation in sorted(pending(task.state), key=lambda c: (c.epoch, c.key)):
         _settle_one(task, runs, cancellation, now=now, force_grace_s=force_grace_s, into=settled)
     settled.stopped_epochs = {e for e in open_epochs if task.state.all_stopped(e)}
     return settled
@@ -73,7 +88,7 @@ def _settle_one(
     into: Settled,
 ) -> None:
     run = _current(runs, cancellation)
-    issued = cancellation.outcome.startswith(FORCE_PREFIX)
+    issued = _issued(cancellation)
     if run is None:
         if issued:
             _update(task, cancellation, now, status="forced", outcome=_forced(cancellation))
@@ -82,8 +97,7 @@ def _settle_one(
             _update(task, cancellation, now, status="gone", outcome="confirmed gone (404)")
             into.gone.append(cancellation.key)
         return
-    deadline = parse_time(cancellation.deadline)
-    if deadline is not None and now < deadline:
+    if not _expired(cancellation, now):
         into.waiting.append(cancellation.key)
         return
     if issued and run.deleting:
@@ -98,6 +112,17 @@ def _settle_one(
     note = f"{_forced(cancellation)} (grace {force_grace_s}s); waiting for its finalizers"
     _update(task, cancellation, now, status=cancellation.status, outcome=note)
     into.force_pending.append(cancellation.key)
+
+
+def _expired(cancellation: Cancellation, now: datetime) -> bool:
+    """Past its deadline; an unreadable deadline counts as passed (the run is obsolete)."""
+    deadline = parse_time(cancellation.deadline)
+    return deadline is None or now >= deadline
+
+
+def _issued(cancellation: Cancellation) -> bool:
+    """This pass already force-deleted the run (and is waiting on its finalizers)."""
+    return cancellation.outcome.startswith(FORCE_PREFIX)
 
 
 def _current(runs: AgentRuns, cancellation: Cancellation) -> AgentRun | None:

@@ -196,7 +196,7 @@ class Reconciler:
 
     def _needs_attention(self, state: RemediationState, now: datetime) -> bool:
         """A lock-free first look: is there anything this tick could do for the task?"""
-        if any(not c.stopped for c in state.cancellations.values()):
+        if cancellations.needs_settling(state, self._runs, now=now):
             return True
         if self._resumes.ready(state):
             return True
@@ -206,7 +206,7 @@ class Reconciler:
     def _cancellations(
         self, task: TaskStep, now: datetime, report: TaskReport, outgoing: list[CloudEvent]
     ) -> None:
-        if not cancellations.pending(task):
+        if not cancellations.pending(task.state):
             return
         settled = cancellations.settle(
             task, self._runs, now=now, force_grace_s=self._settings.force_grace_s
