@@ -1,0 +1,155 @@
+"""feedback-intake under crashes and concurrency, on the emulated platform.
+
+Covers: a failure after the iteration was counted (the CodeRun create answers 500)
+is retried with the *same* iteration and creates the run then; a failure after every
+outside write (the final state save) is retried without a second run or label write;
+feedback resumed after a newer iteration was counted still gets its run but leaves
+the labels to the newer iteration; feedback arriving at once from several threads —
+different comments, and one delivery twice — is counted 1..n with one run per
+iteration, never two runs for one iteration and none for a duplicate.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from cloudevents.http import from_http
+from kubernetes import client
+
+from remedy.emulators.github.server import GitHubEmulator
+from remedy.emulators.kube import KubeEmulator
+from tests.chain import seed
+from tests.feedback import support
+from tests.feedback.support import comment, reply
+
+pytestmark = pytest.mark.usefixtures("agents")
+ADD_LABELS = "POST /repos/{owner}/{repo}/issues/{number}/labels"
+
+
+def test_a_failure_after_counting_is_retried_with_the_same_iteration(
+    app: Any,
+    api: client.ApiClient,
+    custom: client.CustomObjectsApi,
+    kube: KubeEmulator,
+    github: GitHubEmulator,
+    pr: seed.PullRequestSeed,
+) -> None:
+    kube.faults.add("status", verb="create", resource="coderuns", status=500, count=1)
+    feedback = comment(comment_id=3001, number=pr.number)
+
+    failed = support.post(app, feedback)
+
+    assert failed.status_code == 503, failed.get_data(as_text=True)
+    counted = support.state(api)
+    assert counted is not None
+    assert (counted.iteration, counted.feedback_ids) == (1, ["comment:3001"])
+    assert support.remediation_runs(custom) == {}
+
+    retried = reply(app, feedback)
+
+    assert support.data_of(retried)["iteration"] == 1
+    assert list(support.remediation_runs(custom)) == ["rex-remediation-t12-i1"]
+    saved = support.state(api)
+    assert saved is not None
+    assert saved.iteration == 1
+    assert "iteration-1" in seed.pr_labels(github, pr)
+
+
+def test_a_failure_after_every_outside_write_is_retried_without_repeating_them(
+    app: Any,
+    api: client.ApiClient,
+    custom: client.CustomObjectsApi,
+    kube: KubeEmulator,
+    github: GitHubEmulator,
+    pr: seed.PullRequestSeed,
+) -> None:
+    feedback = comment(comment_id=3101, number=pr.number)
+    # the first save creates the state ConfigMap; the final one updates it
+    kube.faults.add("status", verb="update", resource="configmaps", status=500, count=1)
+    kube.stats.reset()
+    github.backend.stats.reset()
+
+    assert support.post(app, feedback).status_code == 503
+    assert list(support.remediation_runs(custom)) == ["rex-remediation-t12-i1"]
+    retried = reply(app, feedback)
+
+    assert support.data_of(retried)["iteration"] == 1
+    assert kube.stats.snapshot().get("create coderuns") == 1
+    assert github.backend.stats.requests().get(ADD_LABELS) == 1
+    saved = support.state(api)
+    assert saved is not None
+    assert saved.iteration == 1
+    assert any("run rex-remediation-t12-i1 created" in e.outcome for e in saved.history)
+
+
+def test_feedback_resumed_after_a_newer_iteration_keeps_the_newer_labels(
+    app: Any,
+    custom: client.CustomObjectsApi,
+    kube: KubeEmulator,
+    github: GitHubEmulator,
+    pr: seed.PullRequestSeed,
+) -> None:
+    kube.faults.add("status", verb="create", resource="coderuns", status=500, count=1)
+    older = comment(comment_id=3201, number=pr.number)
+    assert support.post(app, older).status_code == 503
+    newer = reply(app, comment(comment_id=3202, number=pr.number))
+    assert support.data_of(newer)["iteration"] == 2
+
+    resumed = reply(app, older)
+
+    assert support.data_of(resumed)["iteration"] == 1
+    assert set(support.remediation_runs(custom)) == {
+        "rex-remediation-t12-i1",
+        "rex-remediation-t12-i2",
+    }
+    labels = seed.pr_labels(github, pr)
+    assert "iteration-2" in labels
+    assert "iteration-1" not in labels
+
+
+def test_concurrent_feedback_is_counted_once_each_with_one_run_per_iteration(
+    app: Any, api: client.ApiClient, custom: client.CustomObjectsApi, pr: seed.PullRequestSeed
+) -> None:
+    support.acked(app, comment(comment_id=1, number=pr.number, author="octocat"))  # warm up
+    repeated = comment(comment_id=3300, number=pr.number)
+    others = [comment(comment_id=3301 + i, number=pr.number) for i in range(3)]
+    events = [repeated, repeated, *others]
+    answers: list[Any] = [None] * len(events)
+    start = threading.Barrier(len(events))
+
+    def send(index: int) -> None:
+        client_of_thread = app.application.test_client()
+        start.wait()
+        answers[index] = support.deliver(client_of_thread, events[index])
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(events))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert all(a is not None and a.status_code == 200 for a in answers), [
+        (a.status_code, a.get_data(as_text=True)) if a is not None else None for a in answers
+    ]
+    iterations = [_iteration(answer) for answer in answers]
+    assert iterations[0] == iterations[1]  # one delivery, one iteration
+    assert sorted(iterations[1:]) == [1, 2, 3, 4]
+    runs = support.remediation_runs(custom)
+    assert set(runs) == {f"rex-remediation-t12-i{n}" for n in (1, 2, 3, 4)}
+    assert sorted(r["metadata"]["labels"]["remediation-iteration"] for r in runs.values()) == [
+        "1",
+        "2",
+        "3",
+        "4",
+    ]
+    saved = support.state(api)
+    assert saved is not None
+    assert saved.iteration == 4
+    assert sorted(saved.feedback_ids) == [f"comment:{n}" for n in (3300, 3301, 3302, 3303)]
+
+
+def _iteration(response: Any) -> int:
+    event = from_http(dict(response.headers), response.get_data())
+    return int(support.data_of(event)["iteration"])
