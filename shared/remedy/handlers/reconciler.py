@@ -173,7 +173,9 @@ class Reconciler:
             except Exception as exc:
                 log.exception("task %s: reconciling failed", task_id)
                 task_report.error = f"{type(exc).__name__}: {exc}"[:300]
-        log.info("tick: %s", report.summary())
+        # an idle tick every few seconds is not news; one that acted is
+        busy = any(not t.skipped or t.error for t in report.tasks)
+        log.log(logging.INFO if busy else logging.DEBUG, "tick: %s", report.summary())
         return report
 
     def _reconcile(self, task_id: int, report: TaskReport) -> None:
