@@ -9,7 +9,8 @@ object, lack a reason, carry unknown fields or a bad repository → 400; a broke
 refuses the event → 503 (the request was not taken); ``GET /v1/tasks/{id}`` → the
 remediation state with its resourceVersion, 404 for a task without one; ``GET
 .../cancellations`` → the cancellations with ``all_stopped``; no token → 401. None of
-these writes anything.
+these writes anything. End to end: the requested event, handled by agent-cancel, asks a
+running Tess run to stop (never Rex's), and Tess's acknowledgement completes it.
 """
 
 from __future__ import annotations
@@ -169,3 +170,31 @@ def test_get_the_cancellations(control: Client, remediated: support.Cancelled) -
     assert (cleo["name"], cleo["status"], cleo["agent"]) == ("cleo-12", "requested", "5DLabs-Cleo")
     missing = control.get("/v1/tasks/77/cancellations", headers=support.auth("operator:alice"))
     assert missing.status_code == 404
+
+
+def test_a_request_cancels_through_agent_cancel_and_the_agent_acknowledges(
+    control: Client,
+    remediated: support.Cancelled,
+    chain: dict[str, Any],
+    api: client.ApiClient,
+    custom: client.CustomObjectsApi,
+    recorder: RecordingSink,
+) -> None:
+    seed.coderun(custom, "tess-12-b", task=support.TASK, agent="5DLabs-Tess", phase="Running")
+    seed.coderun(custom, "rex-12-b", task=support.TASK, agent="5DLabs-Rex", phase="Running")
+    response = _request(control, {"reason": "stop reviewing, the spec changed"})
+    assert response.status_code == 202
+    [event] = support.sent(recorder)
+    assert support.post(chain["agent-cancel"], event).status_code == 202
+
+    asked = support.coderun(custom, "tess-12-b")
+    assert asked is not None
+    assert asked["metadata"]["annotations"]["remedy.dev/cancel-epoch"] == str(remediated.epoch)
+    rex = support.coderun(custom, "rex-12-b")
+    assert rex is not None and "remedy.dev/cancel-epoch" not in rex["metadata"]["annotations"]
+
+    acked = control.post(support.ack_path("tess-12-b"), headers=support.auth("5DLabs-Tess[bot]"))
+    assert acked.status_code == 200, acked.json
+    assert support.coderun(custom, "tess-12-b") is None
+    recorded = support.state(api)[0].cancellations[f"{seed.AGENT_NS}/tess-12-b"]
+    assert recorded.status == "gone"
