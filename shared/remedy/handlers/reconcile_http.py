@@ -13,6 +13,7 @@ record being silently missing.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from typing import Protocol
 
@@ -23,9 +24,11 @@ from remedy import logs
 from remedy.entrypoints import json_response
 from remedy.events.catalogue import PING
 from remedy.events.codec import BadEvent, decode
-from remedy.handlers.reconcile_dead_letters import Recorded, log
+from remedy.handlers.reconcile_dead_letters import Recorded
 from remedy.handlers.reconciler import TickReport
 from remedy.ports import RetryLater
+
+log = logging.getLogger("remedy.reconciler")
 
 NAME = "reconciler"
 DEAD_LETTER_PATH = "/dead-letter"
