@@ -49,7 +49,7 @@ from remedy.adapters.ledger_models import EntryStatus, LedgerEntry
 from remedy.domain.agents import parse_time
 from remedy.domain.remediation import Head, RemediationState
 from remedy.events.codec import SOURCE_PREFIX, event_id
-from remedy.handlers import agent_cancel, label_update, push_intake
+from remedy.handlers import agent_cancel, label_update, push_intake, workflow_resume
 
 REDRIVE = "re-drive: "
 GAVE_UP = "re-drive: gave up"
@@ -103,7 +103,7 @@ def chain(repository: str, delivery: str) -> tuple[Link, ...]:
             event_id(delivery, "agents.cancelled"),
         ),
         Link(
-            "workflow-resume",
+            workflow_resume.PRODUCER,
             SOURCE_PREFIX + label_update.PRODUCER,
             event_id(delivery, "labels.updated"),
         ),
@@ -112,7 +112,7 @@ def chain(repository: str, delivery: str) -> tuple[Link, ...]:
 
 def stopped_link(delivery: str) -> Link:
     """workflow-resume's entry for the reconciler's own ``agents.stopped``."""
-    return Link("workflow-resume", RECONCILER_SOURCE, event_id(delivery, "agents.stopped"))
+    return Link(workflow_resume.PRODUCER, RECONCILER_SOURCE, event_id(delivery, "agents.stopped"))
 
 
 def walk(ledger: LedgerEntries, links: tuple[Link, ...]) -> Walk:
