@@ -167,7 +167,7 @@ def test_settings_from_the_environment() -> None:
             "REMEDY_REX_WORKING_DIRECTORY": "services/login",
         },
         qa_agents=POLICY.qa_agents,
-        implementation_agents=LoginSet(["5DLabs-Rex[bot]", "5DLabs-Rex"]),
+        implementation_agents=LoginSet(["5DLabs-Rex[Bot]", "5DLabs-Rex"]),
         max_iterations=4,
         remediation_label="remediating",
         failed_label="needs-human",
@@ -188,6 +188,7 @@ def test_settings_from_the_environment() -> None:
         ({"REMEDY_REX_DOCS_REPOSITORY": "not a repo"}, "REMEDY_REX_DOCS_REPOSITORY"),
         ({"REMEDY_FEEDBACK_MARKER": "a\x00b"}, "REMEDY_FEEDBACK_MARKER"),
         ({"REMEDY_REX_MODEL": "m" * 300}, "REMEDY_REX_MODEL"),
+        ({"REMEDY_FEEDBACK_MARKER": "** __"}, "only markdown emphasis"),
     ],
 )
 def test_bad_settings_name_the_variable(env: dict[str, str], message: str) -> None:

@@ -81,7 +81,9 @@ class Effects:
         }
         if iteration > self._settings.max_iterations:
             note = self._mark_failed(task, feedback, steps)
-            self._log(state, now, delivery, f"iteration {iteration}: no run; {note}")
+            self._log(
+                state, now=now, delivery=delivery, outcome=f"iteration {iteration}: no run; {note}"
+            )
             task.save()
             return RemediationExhausted(
                 **envelope,
@@ -89,7 +91,9 @@ class Effects:
                 max_iterations=self._settings.max_iterations,
                 feedback_id=feedback.feedback_id,
             )
-        name, created = self._create_run(task, feedback, target, iteration, steps)
+        name, created = self._create_run(
+            task, feedback, target=target, iteration=iteration, steps=steps
+        )
         outcomes = self._canceller.cancel(
             task,
             CancelRequest.all_downstream(
@@ -101,13 +105,13 @@ class Effects:
             ),
             now,
         )
-        labels = self._move_labels(task, feedback, iteration, steps)
+        labels = self._move_labels(task, feedback, iteration=iteration, steps=steps)
         cancelled = sum(1 for outcome in outcomes if outcome.action != "kept")
         self._log(
             state,
-            now,
-            delivery,
-            f"iteration {iteration}: run {name} {created}, {cancelled} cancelled; {labels}",
+            now=now,
+            delivery=delivery,
+            outcome=f"iteration {iteration}: run {name} {created}, {cancelled} cancelled; {labels}",
         )
         task.save()
         return RemediationStarted(
@@ -119,7 +123,7 @@ class Effects:
         )
 
     def _create_run(
-        self, task: TaskStep, feedback: Feedback, target: Target, iteration: int, steps: Steps
+        self, task: TaskStep, feedback: Feedback, *, target: Target, iteration: int, steps: Steps
     ) -> tuple[str, str]:
         made = steps.get("run")
         if made is None:
@@ -135,7 +139,9 @@ class Effects:
             steps.record("run", made)
         return str(made["name"]), str(made["outcome"])
 
-    def _move_labels(self, task: TaskStep, feedback: Feedback, iteration: int, steps: Steps) -> str:
+    def _move_labels(
+        self, task: TaskStep, feedback: Feedback, *, iteration: int, steps: Steps
+    ) -> str:
         done = steps.get("labels")
         if done is None:
             newest = task.state.iteration
@@ -166,7 +172,7 @@ class Effects:
             steps.record("labels", done)
         return str(done["note"])
 
-    def _log(self, state: RemediationState, now: datetime, delivery: str, outcome: str) -> None:
+    def _log(self, state: RemediationState, *, now: datetime, delivery: str, outcome: str) -> None:
         state.log(
             at=now, epoch=state.epoch, delivery=delivery, step=self._producer, outcome=outcome
         )

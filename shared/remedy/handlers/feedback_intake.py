@@ -31,6 +31,7 @@ event must not share (or replay) each other's results.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from cloudevents.http import CloudEvent, from_json
@@ -97,14 +98,16 @@ class FeedbackIntake:
                     "pr": decision.pr_number,
                 }
             ),
-            work=lambda steps: self._take(decision, delivery, traceparent, steps),
+            work=lambda steps: self._take(
+                decision, delivery=delivery, traceparent=traceparent, steps=steps
+            ),
         )
         if "event" in result:
             return Reply(from_json(str(result["event"])))
         return Ack(str(result.get("ack", "already done")))
 
     def _take(
-        self, feedback: Feedback, delivery: str, traceparent: str, steps: Steps
+        self, feedback: Feedback, *, delivery: str, traceparent: str, steps: Steps
     ) -> dict[str, Any]:
         target = resolve(feedback, branches=self._branches, heads=self._heads, steps=steps)
         if isinstance(target, str):
@@ -112,7 +115,9 @@ class FeedbackIntake:
             return ack(target)
         now = self._tasks.clock()
         with self._tasks.open(target.task_id, feedback.repository.full_name) as task:
-            iteration = self._admit(task, feedback, target, delivery, steps)
+            iteration = self._admit(
+                task, feedback, target=target, delivery=delivery, steps=steps, now=now
+            )
             if iteration is None:
                 note = f"duplicate feedback {feedback.key}: task {target.task_id} counted it"
                 log.info(note)
@@ -131,7 +136,14 @@ class FeedbackIntake:
         )
 
     def _admit(
-        self, task: TaskStep, feedback: Feedback, target: Target, delivery: str, steps: Steps
+        self,
+        task: TaskStep,
+        feedback: Feedback,
+        *,
+        target: Target,
+        delivery: str,
+        steps: Steps,
+        now: datetime,
     ) -> int | None:
         """This feedback's iteration, counted now or by an earlier attempt; None if a duplicate."""
         state = task.state
@@ -149,12 +161,6 @@ class FeedbackIntake:
         outcome = f"{feedback.key} by {feedback.author}: iteration {iteration}"
         if iteration > maximum:
             outcome = f"human intervention required: iteration {iteration} > max {maximum}"
-        state.log(
-            at=self._tasks.clock(),
-            epoch=state.epoch,
-            delivery=delivery,
-            step=PRODUCER,
-            outcome=outcome,
-        )
+        state.log(at=now, epoch=state.epoch, delivery=delivery, step=PRODUCER, outcome=outcome)
         task.save()
         return iteration

@@ -21,9 +21,16 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from remedy.domain.feedback import DEFAULT_MARKER, DEFAULT_MODEL, FeedbackPolicy, RexRunSpec
+from remedy.domain.feedback import (
+    DEFAULT_MARKER,
+    DEFAULT_MODEL,
+    FeedbackPolicy,
+    RexRunSpec,
+    normalise,
+)
 from remedy.domain.identifiers import InvalidIdentifier, LoginSet, Repository
 
+_BOT = re.compile(r"\[bot\]$", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _MAX_TEXT = 200
 
@@ -51,10 +58,13 @@ def feedback_settings(
     failed_label: str,
 ) -> FeedbackSettings:
     docs = _text(env, "REMEDY_REX_DOCS_REPOSITORY", "")
+    marker = _text(env, "REMEDY_FEEDBACK_MARKER", DEFAULT_MARKER)
+    if not normalise(marker):
+        raise FeedbackConfigError(
+            f"REMEDY_FEEDBACK_MARKER {marker!r} is only markdown emphasis; nothing would match"
+        )
     return FeedbackSettings(
-        policy=FeedbackPolicy(
-            qa_agents=qa_agents, marker=_text(env, "REMEDY_FEEDBACK_MARKER", DEFAULT_MARKER)
-        ),
+        policy=FeedbackPolicy(qa_agents=qa_agents, marker=marker),
         run=RexRunSpec(
             github_app=app_name(implementation_agents),
             model=_text(env, "REMEDY_REX_MODEL", DEFAULT_MODEL),
@@ -70,11 +80,9 @@ def feedback_settings(
 
 def app_name(implementation_agents: LoginSet) -> str:
     """The GitHub App a CodeRun names: the first implementation login, without ``[bot]``."""
-    for login in implementation_agents.logins:
-        name = login.removesuffix("[bot]").removesuffix("[BOT]")
-        if name:
-            return name
-    raise FeedbackConfigError("REMEDY_IMPLEMENTATION_AGENTS names no agent")
+    if not implementation_agents.logins:
+        raise FeedbackConfigError("REMEDY_IMPLEMENTATION_AGENTS names no agent")
+    return _BOT.sub("", implementation_agents.logins[0])
 
 
 def _text(env: Mapping[str, str], name: str, default: str) -> str:
