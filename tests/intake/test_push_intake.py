@@ -400,3 +400,18 @@ def test_a_crashed_attempt_is_resumed_with_its_recorded_epoch(
     assert reply.get_data()["pushed_at"] == "2026-11-21T09:00:00Z"
     finished = ledger.get(key)
     assert finished is not None and finished.attempts == 2
+
+
+def test_epochs_follow_the_push_order_not_the_arrival_order(
+    client: Any, reference_dir: Path
+) -> None:
+    """GitHub delivers in any order; the epoch leads with GitHub's push time, so the
+    push made later has the newer epoch even when it arrives first."""
+    later = rex_push(reference_dir, after="3" * 40, repository__pushed_at=1_700_000_100)
+    earlier = rex_push(reference_dir, after="2" * 40, repository__pushed_at=1_700_000_050)
+    first = reply_of(post_binary(client, push_event(later, delivery="late-1")))
+    second = reply_of(post_binary(client, push_event(earlier, delivery="late-2")))
+    assert first.get_data()["epoch"] > second.get_data()["epoch"]
+    same_second = rex_push(reference_dir, after="4" * 40, repository__pushed_at=1_700_000_100)
+    third = reply_of(post_binary(client, push_event(same_second, delivery="late-3")))
+    assert third.get_data()["epoch"] > first.get_data()["epoch"], "ties go by arrival"

@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from remedy.domain.agents import format_time
+from remedy.domain.agents import format_time, parse_time
 
 MAX_HEADS = 50
 MAX_HISTORY = 100
@@ -116,8 +116,16 @@ class RemediationState(_Model):
         return None
 
     def newer_heads(self, head: Head) -> frozenset[str]:
-        """Heads pushed after ``head`` by the branch's own chain of before → after."""
-        newer: set[str] = set()
+        """Heads pushed after ``head``: by the branch's chain of before → after, or later
+        by GitHub's push time."""
+        mine = parse_time(head.pushed_at)
+        newer: set[str] = {
+            known.sha
+            for known in self.heads
+            if mine is not None
+            and (theirs := parse_time(known.pushed_at)) is not None
+            and theirs > mine
+        }
         frontier = {head.sha}
         while frontier:
             following = {k.sha for k in self.heads if k.before in frontier} - newer - {head.sha}

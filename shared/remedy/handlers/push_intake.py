@@ -38,6 +38,22 @@ def epoch_name(push: RemediationPush) -> str:
     return f"task:{push.task.key}"
 
 
+SEQUENCE = 1000
+
+
+def push_epoch(pushed_at: datetime, sequence: int) -> int:
+    """The task's epoch for a push: ordered as GitHub ordered the pushes, not as they
+    arrived.
+
+    Deliveries come in any order, and a late push must never supersede a newer one, so
+    the epoch leads with the push time GitHub reports (``repository.pushed_at``, whole
+    seconds; the intake time when absent) and breaks ties within a second by arrival,
+    with the task's quorum counter (unique and increasing across callers). Fencing by
+    epoch at every resource then follows the branch's real history.
+    """
+    return int(pushed_at.timestamp()) * SEQUENCE + sequence % SEQUENCE
+
+
 def fingerprint(push: RemediationPush) -> str:
     """What makes two deliveries the same push, whichever source sent them.
 
@@ -86,8 +102,8 @@ class PushIntake:
     ) -> CloudEvent:
         recorded = steps.get("epoch")
         if recorded is None:
-            epoch = self._epochs.next(epoch_name(push))
             pushed_at = push.pushed_at or self._clock()
+            epoch = push_epoch(pushed_at, self._epochs.next(epoch_name(push)))
             steps.record("epoch", {"epoch": epoch, "pushed_at": pushed_at.isoformat()})
         else:
             epoch = int(recorded["epoch"])

@@ -100,6 +100,17 @@ class ResumeApplier:
         name = workflow["metadata"]["name"]
         if wf.epoch(workflow) > epoch:
             return Resumed(False, f"{name} is already at epoch {wf.epoch(workflow)}")
+        if wf.epoch(workflow) == epoch and wf.stage(workflow) is target:
+            # the workflow itself records that this epoch's resume was applied (our state
+            # save may have failed after it): the fence at the resource, never a second one
+            previous = wf.labels_of(workflow).get(wf.PREVIOUS_STAGE_LABEL, "")
+            return Resumed(
+                True,
+                f"{name}: already resumed for epoch {epoch}",
+                workflow=workflow,
+                from_stage=previous,
+                to_stage=str(target),
+            )
         if wf.finished(workflow):
             return Resumed(False, f"{name} has finished")
         source = wf.stage(workflow)

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -87,6 +87,18 @@ class Supervisor:
                 return
             time.sleep(0.05)
         raise StartError(f"{child.name} did not listen on {host}:{port} in {timeout_s:.0f}s")
+
+    def wait_for(
+        self, child: Child, ready: Callable[[], bool], *, what: str, timeout_s: float = 30
+    ) -> None:
+        """Wait until ``ready()`` while ``child`` runs (e.g. a file it writes on start)."""
+        deadline = time.monotonic() + timeout_s
+        while not ready():
+            if not child.alive:
+                raise StartError(f"{child.name} exited with {child.proc.returncode}")
+            if time.monotonic() > deadline:
+                raise StartError(f"{child.name} did not produce {what} in {timeout_s:.0f}s")
+            time.sleep(0.02)
 
     def first_exited(self) -> Child | None:
         return next((child for child in self.children if not child.alive), None)

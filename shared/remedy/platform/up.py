@@ -182,6 +182,7 @@ class LocalPlatform:
             ],
         )
         self.supervisor.wait_listening(child, HOST, port)
+        self.supervisor.wait_for(child, path.is_file, what=f"the kubeconfig at {path}")
         _prepare_cluster(path)
         self.say(f"Kubernetes API emulator on {port}; namespaces {', '.join(NAMESPACES)}")
         return {"kubeconfig": str(path.resolve()), "emulated": True}
@@ -208,10 +209,8 @@ class LocalPlatform:
                 "github",
                 "--port",
                 str(port),
-                "--token",
-                token,
-                "--admin-token",
-                admin,
+                f"--token={token}",  # a token may start with "-": never a separate argument
+                f"--admin-token={admin}",
             ],
         )
         self.supervisor.wait_listening(child, HOST, port)

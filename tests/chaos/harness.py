@@ -1,0 +1,364 @@
+"""A running local platform (``remedy up`` in-process) plus the levers chaos needs.
+
+Used by the chaos tests and the end-to-end benchmark: seed tasks (a PR, a play workflow
+suspended at ``waiting-ready-for-qa``, agent runs), send signed pushes through the
+gateway, inject faults in the emulators over their admin APIs, and read the outcome
+from the real places (Kubernetes objects, the PR's labels, the remediation state).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+import yaml
+from kubernetes import client
+
+from remedy.adapters.kube import KubeRemediationStates, api_client
+from remedy.domain.remediation import RemediationState
+from remedy.domain.signatures import sign
+from remedy.platform.up import LocalPlatform
+
+REPO = "5dlabs/cto"
+AGENT_NS, ARGO_NS = "agent-platform", "argo"
+CODERUN = ("agents.platform", "v1", "coderuns")
+WORKFLOW = ("argoproj.io", "v1alpha1", "workflows")
+CLEAN_ENV = {"KUBECONFIG", "REDIS_URLS", "GITHUB_API_URL", "GITHUB_TOKEN", "WEBHOOK_SECRET"}
+
+
+def sha(task: int, n: int) -> str:
+    return f"{task:06d}{n:034d}"
+
+
+@dataclass
+class Harness:
+    platform: LocalPlatform
+    state: dict[str, Any]
+    api: client.ApiClient
+    github: requests.Session = field(default_factory=requests.Session)
+    gateway: requests.Session = field(default_factory=requests.Session)
+
+    @classmethod
+    def start(
+        cls,
+        workdir: Path,
+        *,
+        function_env: dict[str, str],
+        ping_seconds: float = 0.5,
+        log: Path | None = None,
+    ) -> Harness:
+        out = (log or workdir / "platform.log").open("w")
+        env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
+        env["REMEDY_LOG_LEVEL"] = "WARNING"
+        platform = LocalPlatform(
+            workdir=workdir, out=out, env=env, ping_seconds=ping_seconds, function_env=function_env
+        )
+        try:
+            state = platform.start()
+        except BaseException:
+            platform.stop()
+            raise
+        harness = cls(platform=platform, state=state, api=api_client(state["kubeconfig"]))
+        harness.github.headers["Authorization"] = f"token {state['github_token']}"
+        owner, name = REPO.split("/")
+        harness._ok(
+            harness.github.post(
+                f"{state['github_api_url']}/orgs/{owner}/repos", json={"name": name}
+            )
+        )
+        return harness
+
+    def stop(self) -> None:
+        self.platform.stop()
+
+    # -- seeding --------------------------------------------------------------------
+
+    @property
+    def custom(self) -> client.CustomObjectsApi:
+        return client.CustomObjectsApi(self.api)
+
+    def seed_task(self, task: int) -> int:
+        """A PR labelled ready-for-qa and a workflow suspended at waiting-ready-for-qa."""
+        base = self.state["github_api_url"]
+        pull = self._ok(
+            self.github.post(
+                f"{base}/repos/{REPO}/pulls",
+                json={"title": f"Task {task}", "head": f"task-{task}-chaos", "base": "main"},
+            )
+        )
+        self._ok(
+            self.github.post(
+                f"{base}/repos/{REPO}/issues/{pull['number']}/labels",
+                json={"labels": ["ready-for-qa", f"task-{task}"]},
+            )
+        )
+        self.custom.create_namespaced_custom_object(
+            *WORKFLOW[:2],
+            ARGO_NS,
+            WORKFLOW[2],
+            {
+                "apiVersion": "argoproj.io/v1alpha1",
+                "kind": "Workflow",
+                "metadata": {
+                    "name": f"play-task-{task}",
+                    "labels": {
+                        "workflow-type": "play-orchestration",
+                        "task-id": str(task),
+                        "current-stage": "waiting-ready-for-qa",
+                    },
+                },
+                "spec": {
+                    "entrypoint": "main",
+                    "templates": [{"name": "main", "dag": {"tasks": []}}],
+                },
+                "status": {
+                    "phase": "Running",
+                    "nodes": {"wait-0": _suspend_node("wait-0", "waiting-ready-for-qa")},
+                },
+            },
+        )
+        return int(pull["number"])
+
+    def coderun(
+        self,
+        name: str,
+        *,
+        task: int,
+        agent: str,
+        phase: str,
+        head: str | None = None,
+        simulate: dict[str, str] | None = None,
+    ) -> None:
+        labels = {"task-id": str(task), "github-app": agent}
+        annotations = {"remedy.dev/head-sha": head} if head else {}
+        if simulate is not None:
+            labels["remedy.dev/simulate"] = "true"
+            annotations |= simulate
+        self.custom.create_namespaced_custom_object(
+            *CODERUN[:2],
+            AGENT_NS,
+            CODERUN[2],
+            {
+                "apiVersion": "agents.platform/v1",
+                "kind": "CodeRun",
+                "metadata": {"name": name, "labels": labels, "annotations": annotations},
+                "spec": {
+                    "taskId": task,
+                    "service": "cto",
+                    "githubApp": agent,
+                    "model": "m",
+                    "repositoryUrl": f"https://github.com/{REPO}",
+                    "docsRepositoryUrl": f"https://github.com/{REPO}",
+                    "workingDirectory": ".",
+                },
+            },
+        )
+        self.custom.patch_namespaced_custom_object_status(
+            *CODERUN[:2], AGENT_NS, CODERUN[2], name, {"status": {"phase": phase}}
+        )
+
+    # -- acting -----------------------------------------------------------------------
+
+    def push(self, *, task: int, before: str, after: str, delivery: str, pushed_at: int) -> int:
+        body = _push_body(task=task, before=before, after=after, pushed_at=pushed_at)
+        secret = self.state["webhook_secret"].encode()
+        response = self.gateway.post(
+            self.state["gateway_url"],
+            data=body,
+            timeout=30,
+            headers={
+                "X-GitHub-Event": "push",
+                "X-GitHub-Delivery": delivery,
+                "X-Hub-Signature-256": sign(secret, body),
+                "Content-Type": "application/json",
+            },
+        )
+        return response.status_code
+
+    def kube_fault(self, **rule: Any) -> None:
+        url, token, ca = self._kube_admin()
+        response = requests.post(
+            f"{url}/_emulator/faults",
+            json=rule,
+            verify=ca,
+            timeout=10,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        self._ok(response)
+
+    def clear_kube_faults(self) -> None:
+        url, token, ca = self._kube_admin()
+        requests.delete(
+            f"{url}/_emulator/faults",
+            verify=ca,
+            timeout=10,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+
+    def github_fault(self, **spec: Any) -> None:
+        admin = requests.post(
+            f"{self.state['github_api_url']}/_emulator/faults",
+            json=spec,
+            timeout=10,
+            headers={"Authorization": f"token {self.state['github_admin_token']}"},
+        )
+        self._ok(admin)
+
+    def github_stats(self) -> dict[str, int]:
+        response = requests.get(
+            f"{self.state['github_api_url']}/_emulator/stats",
+            timeout=10,
+            headers={"Authorization": f"token {self.state['github_admin_token']}"},
+        )
+        stats: dict[str, int] = self._ok(response)
+        return stats
+
+    def kill(self, name: str) -> None:
+        """SIGKILL a function's process group, as a crashed pod would die."""
+        import signal  # noqa: PLC0415
+
+        for child in self.platform.supervisor.children:
+            if child.name == name and child.alive:
+                os.killpg(child.proc.pid, signal.SIGKILL)
+                child.proc.wait()
+
+    # -- reading ----------------------------------------------------------------------
+
+    def remediation(self, task: int) -> RemediationState | None:
+        return KubeRemediationStates(self.api, namespace="remedy").load(task)[0]
+
+    def workflow(self, task: int) -> dict[str, Any]:
+        return dict(
+            self.custom.get_namespaced_custom_object(
+                *WORKFLOW[:2], ARGO_NS, WORKFLOW[2], f"play-task-{task}"
+            )
+        )
+
+    def coderuns(self) -> dict[str, dict[str, Any]]:
+        items = self.custom.list_namespaced_custom_object(*CODERUN[:2], AGENT_NS, CODERUN[2])
+        return {item["metadata"]["name"]: item for item in items["items"]}
+
+    def labels(self, number: int) -> set[str]:
+        base = self.state["github_api_url"]
+        listing = self._ok(self.github.get(f"{base}/repos/{REPO}/issues/{number}/labels"))
+        return {label["name"] for label in listing}
+
+    @staticmethod
+    def _ok(response: requests.Response) -> Any:
+        if response.status_code >= 300:
+            raise AssertionError(
+                f"{response.request.method} {response.url}: "
+                f"{response.status_code} {response.text[:300]}"
+            )
+        return response.json() if response.content else None
+
+    def _kube_admin(self) -> tuple[str, str, str]:
+        config = yaml.safe_load(Path(self.state["kubeconfig"]).read_text())
+        server = config["clusters"][0]["cluster"]["server"]
+        token = config["users"][0]["user"]["token"]
+        ca = Path(self.state["kubeconfig"]).with_suffix(".ca.pem")
+        if not ca.exists():
+            import base64  # noqa: PLC0415
+
+            data = config["clusters"][0]["cluster"]["certificate-authority-data"]
+            ca.write_bytes(base64.b64decode(data))
+        return server, token, str(ca)
+
+
+def _suspend_node(node_id: str, stage: str) -> dict[str, Any]:
+    return {
+        "id": node_id,
+        "type": "Suspend",
+        "phase": "Running",
+        "displayName": node_id,
+        "inputs": {"parameters": [{"name": "stage-name", "value": stage}]},
+    }
+
+
+def _push_body(*, task: int, before: str, after: str, pushed_at: int) -> bytes:
+    import json  # noqa: PLC0415
+
+    owner, name = REPO.split("/")
+    return json.dumps(
+        {
+            "ref": f"refs/heads/task-{task}-chaos",
+            "before": before,
+            "after": after,
+            "created": False,
+            "deleted": False,
+            "forced": False,
+            "compare": f"https://github.com/{REPO}/compare/{before[:12]}...{after[:12]}",
+            "pusher": {"name": "5DLabs-Rex[bot]"},
+            "sender": {"login": "5DLabs-Rex[bot]"},
+            "repository": {
+                "name": name,
+                "full_name": REPO,
+                "owner": {"login": owner},
+                "pushed_at": pushed_at,
+            },
+        }
+    ).encode()
+
+
+class WorkflowDriver:
+    """Plays the play workflow's template: once resumed, it suspends again later.
+
+    After remedy resumes a workflow it runs on and reaches a suspend point again; a
+    remediation kept for it is then applied. The driver re-suspends each resumed
+    workflow after ``delay_s`` at its current stage.
+    """
+
+    def __init__(self, harness: Harness, tasks: list[int], *, delay_s: float = 0.3) -> None:
+        self._harness, self._tasks, self._delay_s = harness, tasks, delay_s
+        self._stop = threading.Event()
+        self.resumes_seen: dict[int, int] = dict.fromkeys(tasks, 0)
+        self._thread = threading.Thread(target=self._run, daemon=True, name="workflow-driver")
+
+    def start(self) -> WorkflowDriver:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        custom = self._harness.custom
+        while not self._stop.wait(self._delay_s):
+            for task in self._tasks:
+                try:
+                    workflow = self._harness.workflow(task)
+                    nodes = workflow["status"]["nodes"]
+                    if any(n["phase"] == "Running" for n in nodes.values()):
+                        continue
+                    resumed = sum(
+                        1 for n in nodes.values() if n.get("message") == "Resumed by: remedy"
+                    )
+                    self.resumes_seen[task] = resumed
+                    stage = workflow["metadata"]["labels"]["current-stage"]
+                    nodes[f"wait-{len(nodes)}"] = _suspend_node(f"wait-{len(nodes)}", stage)
+                    custom.replace_namespaced_custom_object(
+                        *WORKFLOW[:2], ARGO_NS, WORKFLOW[2], f"play-task-{task}", workflow
+                    )
+                except Exception:  # noqa: S112  (a 409 or an injected fault: next round)
+                    continue
+
+
+def wait_until(
+    predicate: Callable[[], bool],
+    *,
+    timeout: float,
+    what: str,
+    describe: Callable[[], str] = lambda: "",
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{describe()}")
+        time.sleep(0.2)  # polling other processes' effects; there is no event to wait on
