@@ -36,6 +36,7 @@ from remedy.events.codec import encode_binary
 from remedy.events.github import push_facts
 from remedy.events.schemas import schema_file
 from remedy.events.tracing import trace_id
+from remedy.handlers.once import scoped_source
 from remedy.handlers.push_intake import fingerprint
 from tests.conftest import REFERENCE
 from tests.intake.conftest import function_app, load_payload
@@ -388,7 +389,7 @@ def test_a_crashed_attempt_is_resumed_with_its_recorded_epoch(
     decision = classify(push_facts(event), policy)
     assert isinstance(decision, RemediationPush)
     ledger = Ledger.from_urls(redis_urls)
-    key = LedgerKey.for_event(event["source"].lower(), event["id"])
+    key = LedgerKey.for_event(scoped_source("push-intake", event["source"]), event["id"])
     crashed = ledger.begin(key, fingerprint=fingerprint(decision), lease_s=0.05)
     ledger.record_step(crashed, "epoch", {"epoch": 4242, "pushed_at": "2026-11-21T09:00:00+00:00"})
     deadline = time.monotonic() + 5

@@ -38,7 +38,7 @@ from remedy.domain.agents import parse_time
 from remedy.emulators.github.server import GitHubEmulator
 from remedy.events.models import AgentsCancelled
 from remedy.handlers import reconcile_sagas as sagas
-from remedy.handlers.once import fingerprint_of
+from remedy.handlers.once import fingerprint_of, scoped_source
 from remedy.handlers.reconciler import Reconciler
 from tests.chain import seed
 from tests.reconciler.conftest import (
@@ -114,7 +114,9 @@ def test_a_stuck_saga_gets_its_next_input_again_from_the_ledger(
     cancelled = start_and_lose_agents_cancelled(apps, custom, github, "d-7")
     if label_update_claim is not None:
         data = AgentsCancelled.model_validate(cancelled.get_data()).model_dump(mode="json")
-        key = LedgerKey.for_event("/remedy/agent-cancel", "d-7:agents.cancelled")
+        key = LedgerKey.for_event(
+            scoped_source("label-update", "/remedy/agent-cancel"), "d-7:agents.cancelled"
+        )
         label_update_claim(Ledger.from_urls(redis_urls), key, fingerprint_of(data))
 
     clock.now = last_progress(states) + DEADLINE - timedelta(seconds=1)

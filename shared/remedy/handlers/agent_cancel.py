@@ -47,6 +47,7 @@ class AgentCancel:
             return run_once(
                 self._idempotency,
                 event,
+                consumer=PRODUCER,
                 fingerprint=fingerprint_of(asked.model_dump(mode="json")),
                 work=lambda steps: self._cancel_requested(asked),
             )
@@ -59,6 +60,7 @@ class AgentCancel:
         return run_once(
             self._idempotency,
             event,
+            consumer=PRODUCER,
             fingerprint=fingerprint_of(request.model_dump(mode="json")),
             work=lambda steps: self._cancel(request, traceparent, steps),
         )

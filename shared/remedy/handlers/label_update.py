@@ -56,6 +56,7 @@ class LabelUpdate:
         return run_once(
             self._idempotency,
             event,
+            consumer=PRODUCER,
             fingerprint=fingerprint_of(cancelled.model_dump(mode="json")),
             work=lambda steps: self._update(cancelled, traceparent, steps),
         )

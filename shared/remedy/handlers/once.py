@@ -32,15 +32,25 @@ def fingerprint_of(data: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def scoped_source(consumer: str, source: str) -> str:
+    """The ledger's source for ``consumer``'s handling of events from ``source``.
+
+    Several functions may consume the same event (a review goes to feedback-intake and
+    to workflow-resume); each keeps its own record of it.
+    """
+    return f"{consumer}@{source.lower()}"
+
+
 def run_once(
     idempotency: Idempotency,
     event: CloudEvent,
     *,
+    consumer: str,
     fingerprint: str,
     work: Callable[[Steps], dict[str, Any]],
 ) -> Outcome:
     result = idempotency.once(
-        source=str(event["source"]).lower(),
+        source=scoped_source(consumer, str(event["source"])),
         event_id=str(event["id"]),
         fingerprint=fingerprint,
         work=work,

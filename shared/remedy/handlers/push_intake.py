@@ -93,6 +93,7 @@ class PushIntake:
         return run_once(
             self._idempotency,
             event,
+            consumer=PRODUCER,
             fingerprint=fingerprint(decision),
             work=lambda steps: reply(self._request(decision, delivery, traceparent, steps)),
         )

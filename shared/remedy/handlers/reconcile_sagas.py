@@ -50,6 +50,7 @@ from remedy.domain.agents import parse_time
 from remedy.domain.remediation import Head, RemediationState
 from remedy.events.codec import SOURCE_PREFIX, event_id
 from remedy.handlers import agent_cancel, label_update, push_intake, workflow_resume
+from remedy.handlers.once import scoped_source
 
 REDRIVE = "re-drive: "
 GAVE_UP = "re-drive: gave up"
@@ -72,8 +73,7 @@ class Link:
 
     @property
     def key(self) -> LedgerKey:
-        # run_once keys by the lower-cased source; ids are kept as they are
-        return LedgerKey.for_event(self.source.lower(), self.event_id)
+        return LedgerKey.for_event(scoped_source(self.consumer, self.source), self.event_id)
 
 
 @dataclass(frozen=True)

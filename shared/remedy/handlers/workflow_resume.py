@@ -73,6 +73,7 @@ class WorkflowResume:
         return run_once(
             self._idempotency,
             event,
+            consumer=PRODUCER,
             fingerprint=fingerprint_of(data.model_dump(mode="json")),
             work=lambda steps: self._resume(data, traceparent, steps),
         )
@@ -150,6 +151,7 @@ class WorkflowResume:
         return run_once(
             self._idempotency,
             event,
+            consumer=PRODUCER,
             fingerprint=fingerprint_of(
                 {
                     "stage": decision.stage,
