@@ -176,7 +176,8 @@ def test_resume_when_every_cancelled_agent_is_stopped(
     )
     node = current["status"]["nodes"]["play-12-1234-wait"]
     assert node["phase"] == "Succeeded"
-    assert node["message"] == "Resumed by: remedy"
+    epoch = requested.get_data()["epoch"]
+    assert node["message"] == f"Resumed by: remedy (remediation, epoch {epoch})"
     assert node["finishedAt"]
     assert "suspend" not in current["spec"]
 

@@ -83,8 +83,9 @@ def suspended(workflow: Workflow) -> bool:
     return bool(active_suspend_nodes(workflow)) or bool((workflow.get("spec") or {}).get("suspend"))
 
 
-def resumed(workflow: Workflow, *, now: str, by: str = RESUMED_BY) -> Workflow:
-    """A copy resumed as ``argo resume`` does it."""
+def resumed(workflow: Workflow, *, now: str, by: str = RESUMED_BY, why: str = "") -> Workflow:
+    """A copy resumed as ``argo resume`` does it; ``why`` (e.g. the epoch) is appended to
+    the node message so each resume can be traced to its cause."""
     result = copy.deepcopy(workflow)
     spec = result.setdefault("spec", {})
     spec.pop("suspend", None)
@@ -93,7 +94,7 @@ def resumed(workflow: Workflow, *, now: str, by: str = RESUMED_BY) -> Workflow:
         entry = nodes[node.node_id]
         entry["phase"] = "Succeeded"
         entry["finishedAt"] = now
-        entry["message"] = f"Resumed by: {by}"
+        entry["message"] = f"Resumed by: {by}" + (f" ({why})" if why else "")
     return result
 
 

@@ -71,7 +71,7 @@ class ResumeApplier:
                     now=now,
                 )
             task.guard()
-            changed = wf.resumed(result, now=format_time(now))
+            changed = wf.resumed(result, now=format_time(now), why=f"{reason}, epoch {epoch}")
             try:
                 self.workflows.replace(changed)
             except Conflict:
@@ -193,7 +193,9 @@ class StageResumer:
                 )
             task.guard()
             try:
-                self.workflows.replace(wf.resumed(decided, now=format_time(now)))
+                self.workflows.replace(
+                    wf.resumed(decided, now=format_time(now), why=f"{stage}: {reason}")
+                )
             except Conflict:
                 continue
             verified = self.workflows.find(state.task_id)
