@@ -362,3 +362,78 @@ def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{describe()}")
         time.sleep(0.2)  # polling other processes' effects; there is no event to wait on
+
+
+def comment_body(
+    *, task: int, pr: int, comment_id: int, author: str, body: str, action: str = "created"
+) -> dict[str, Any]:
+    """An issue_comment webhook on the task's PR (GitHub's shape, trimmed)."""
+    owner, name = REPO.split("/")
+    html = f"https://github.com/{REPO}/pull/{pr}"
+    return {
+        "action": action,
+        "issue": {
+            "number": pr,
+            "html_url": html,
+            "labels": [{"name": f"task-{task}"}],
+            "pull_request": {
+                "url": f"https://api.github.com/repos/{REPO}/pulls/{pr}",
+                "html_url": html,
+            },
+        },
+        "comment": {
+            "id": comment_id,
+            "body": body,
+            "user": {"login": author},
+            "html_url": f"{html}#issuecomment-{comment_id}",
+        },
+        "repository": {"name": name, "full_name": REPO, "owner": {"login": owner}},
+        "sender": {"login": author},
+    }
+
+
+def review_body(
+    *, task: int, pr: int, review_id: int, author: str, state: str, head: str = "0" * 40
+) -> dict[str, Any]:
+    """A pull_request_review submitted webhook on the task's PR (trimmed)."""
+    owner, name = REPO.split("/")
+    return {
+        "action": "submitted",
+        "review": {"id": review_id, "state": state, "user": {"login": author}},
+        "pull_request": {
+            "number": pr,
+            "head": {"ref": f"task-{task}-chaos", "sha": head},
+            "labels": [{"name": f"task-{task}"}],
+        },
+        "repository": {"name": name, "full_name": REPO, "owner": {"login": owner}},
+        "sender": {"login": author},
+    }
+
+
+def send_webhook(harness: Harness, *, event: str, payload: dict[str, Any], delivery: str) -> int:
+    import json  # noqa: PLC0415
+
+    body = json.dumps(payload).encode()
+    secret = harness.state["webhook_secret"].encode()
+    response = harness.gateway.post(
+        harness.state["gateway_url"],
+        data=body,
+        timeout=30,
+        headers={
+            "X-GitHub-Event": event,
+            "X-GitHub-Delivery": delivery,
+            "X-Hub-Signature-256": sign(secret, body),
+            "Content-Type": "application/json",
+        },
+    )
+    return response.status_code
+
+
+def rex_runs(harness: Harness, task: int) -> dict[str, dict[str, Any]]:
+    return {
+        name: run
+        for name, run in harness.coderuns().items()
+        if run["spec"].get("taskId") == task
+        and run["spec"]["githubApp"] == "5DLabs-Rex"
+        and name.startswith("rex-remediation-")
+    }
