@@ -6,14 +6,16 @@ the same moment — in a shuffled order, through the real gateway → broker →
 meanwhile the Kubernetes emulator injects latency, 5xx on CodeRun patches and 409
 storms on state writes, GitHub answers some label writes with 5xx, agent-cancel is
 killed mid-step (SIGKILL) and restarted, and one of the three Redis masters (the
-ledger's) goes down. One task's Cleo never acknowledges (the forced path). A workflow
-driver plays the template: a resumed workflow suspends again later.
+ledger's) goes down. Two Tess feedback comments per task (each also sent twice) are
+mixed in. One task's Cleo never acknowledges (the forced path). A workflow driver plays
+the template: a resumed workflow suspends again later.
 
 Afterwards: no Cleo/Tess run of a task survives unless it works on the newest head (a
 run started for it after the pushes survives late redeliveries); Rex's runs and another
 task's run are untouched; every PR has remediation-in-progress and not ready-for-qa;
 every workflow is at waiting-pr-created, resumed for the newest epoch, no epoch resumed
-twice; nothing is stuck — no lock key, no live ledger claim, no cancellation waiting.
+twice; each task has exactly one Rex remediation run per feedback (iterations 1 and 2) and
+the iteration-2 label only; nothing is stuck — no lock key, no cancellation waiting.
 """
 
 from __future__ import annotations
@@ -30,7 +32,15 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.chaos.harness import Harness, WorkflowDriver, sha, wait_until
+from tests.chaos.harness import (
+    Harness,
+    WorkflowDriver,
+    comment_body,
+    rex_runs,
+    send_webhook,
+    sha,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -39,6 +49,8 @@ PUSHES = 4
 PUSHED_AT = int(time.time()) + 3600
 """Rex's pushes happen a second apart, after every seeded run was created."""
 RESUMED = re.compile(r"^Resumed by: remedy \(remediation, epoch (\d+)\)$")
+MARKER = "## 🔴 Required Changes"
+TESS = "5DLabs-Tess[bot]"
 IGNORING = 103
 """This task's Cleo never acknowledges: the reconciler must force it."""
 
@@ -90,7 +102,8 @@ def test_remediation_holds_under_chaos(chaos: Harness) -> None:
     driver = WorkflowDriver(chaos, TASKS).start()
 
     deliveries = [(task, n) for task in TASKS for n in range(1, PUSHES + 1)]
-    sends = [(task, n, copy) for task, n in deliveries for copy in (0, 1)]
+    comments = [(task, PUSHES + k) for task in TASKS for k in (1, 2)]
+    sends = [(task, n, copy) for task, n in deliveries + comments for copy in (0, 1)]
     rng.shuffle(sends)
     chaos.kube_fault(kind="latency", latency_ms=30, probability=0.2)
     chaos.kube_fault(
@@ -105,6 +118,18 @@ def test_remediation_holds_under_chaos(chaos: Harness) -> None:
 
     def send(item: tuple[int, int, int]) -> None:
         task, n, _copy = item
+        if n > PUSHES:  # a Tess feedback comment, mixed in with the pushes
+            status = send_webhook(
+                chaos,
+                event="issue_comment",
+                payload=comment_body(
+                    task=task, pr=prs[task], comment_id=task * 100 + n, author=TESS, body=MARKER
+                ),
+                delivery=f"chaos-{seed}-fb-{task}-{n}",
+            )
+            with lock:
+                answers.append((item, status))
+            return
         status = chaos.push(
             task=task,
             before=sha(task, n - 1),
@@ -198,7 +223,16 @@ def test_remediation_holds_under_chaos(chaos: Harness) -> None:
         assert survivors == {f"cleo-{task}-newest"}, f"seed {seed}: task {task}: {survivors}"
         rex = runs[f"rex-{task}"]["metadata"].get("annotations") or {}
         assert not any(k.startswith("remedy.dev/cancel") for k in rex), f"seed {seed}: Rex touched"
-        assert chaos.labels(prs[task]) == {f"task-{task}", "remediation-in-progress"}, seed
+        runs_for_feedback = sorted(
+            int(run["metadata"]["labels"]["remediation-iteration"])
+            for run in rex_runs(chaos, task).values()
+        )
+        assert runs_for_feedback == [1, 2], f"seed {seed}: task {task}: {runs_for_feedback}"
+        assert chaos.labels(prs[task]) == {
+            f"task-{task}",
+            "remediation-in-progress",
+            "iteration-2",
+        }, f"seed {seed}: task {task}: {chaos.labels(prs[task])}"
         state = chaos.remediation(task)
         assert state is not None
         assert state.resumed_epoch == state.epoch, f"seed {seed}: newest epoch's resume lost"
