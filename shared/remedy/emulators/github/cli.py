@@ -9,12 +9,11 @@ own, made up at start unless given, and the person starting it needs them.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-from types import FrameType
 from typing import Any
 
 from remedy import logs
+from remedy.emulators import foreground
 from remedy.emulators.github.model import DEFAULT_LOGIN
 from remedy.emulators.github.server import GitHubEmulator
 
@@ -25,8 +24,7 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="the GitHub REST API emulator",
         description=__doc__.splitlines()[0] if __doc__ else None,
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=0, help="port to bind (default: a free one)")
+    foreground.add_bind_arguments(parser)
     parser.add_argument("--token", help="token the default user authenticates with")
     parser.add_argument("--login", default=DEFAULT_LOGIN, help="the default user's login")
     parser.add_argument("--admin-token", help="token for the /_emulator/ admin endpoints")
@@ -36,16 +34,10 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.set_defaults(func=run)
 
 
-def _stop(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 def run(args: argparse.Namespace) -> int:
-    if not 0 <= args.port <= 65535:
-        print(f"--port must be between 0 and 65535, not {args.port}", file=sys.stderr)
-        return 2
-    if args.token is not None and len(args.token) < 8:
-        print("--token must be at least 8 characters long", file=sys.stderr)
+    invalid = foreground.invalid_arguments(args)
+    if invalid is not None:
+        print(invalid, file=sys.stderr)
         return 2
     try:
         emulator = GitHubEmulator(
@@ -64,23 +56,14 @@ def run(args: argparse.Namespace) -> int:
     print(f"GitHub emulator: {served.url}", flush=True)
     print(f"token ({args.login}): {emulator.token}", flush=True)
     print(f"admin token: {emulator.admin_token}", flush=True)
-    signal.signal(signal.SIGTERM, _stop)
-    try:
-        served.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        served.server.server_close()
-    return 0
+    return foreground.serve_until_stopped(
+        serve_forever=served.serve_forever, close=served.server.server_close
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m remedy.emulators.github.cli``: the same command without the CLI tree."""
-    parser = argparse.ArgumentParser(prog="remedy emulate")
-    add_parser(parser.add_subparsers(dest="emulator", required=True))
-    args = parser.parse_args(["github", *(sys.argv[1:] if argv is None else argv)])
-    result: int = args.func(args)
-    return result
+    return foreground.run_standalone(name="github", add_parser=add_parser, argv=argv)
 
 
 if __name__ == "__main__":
