@@ -29,12 +29,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Self
 from urllib.parse import quote
 
-from github import Auth, Github
-
-from remedy.adapters.github_breaker import CircuitBreaker, Clock, SystemClock, breaker_for
+from remedy.adapters.github_breaker import CircuitBreaker, Clock
+from remedy.adapters.github_connection import transport_for
 from remedy.adapters.github_errors import GitHubUnavailable
 from remedy.adapters.github_settings import GitHubSettings
-from remedy.adapters.github_transport import NOT_FOUND, Transport
+from remedy.adapters.github_transport import NOT_FOUND
 from remedy.domain.identifiers import InvalidIdentifier, Repository, validate_task_id
 
 log = logging.getLogger(__name__)
@@ -59,23 +58,7 @@ class PullRequestsClient:
         clock: Clock | None = None,
     ) -> None:
         self.settings = settings
-        client = Github(
-            base_url=settings.api_url,
-            auth=Auth.Token(settings.token),
-            timeout=settings.timeout_s,
-            user_agent="remedy",
-            per_page=_PAGE,
-            retry=None,  # retries are the transport's, counted and breaker-aware
-            seconds_between_requests=None,  # no pacing: see github_transport
-            seconds_between_writes=None,
-            lazy=True,
-        )
-        self._transport = Transport(
-            requester=client.requester,
-            breaker=breaker or breaker_for(settings.api_url, settings.breaker),
-            clock=clock or SystemClock(),
-            policy=settings.retry,
-        )
+        self._transport = transport_for(settings, breaker=breaker, clock=clock, per_page=_PAGE)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Self:

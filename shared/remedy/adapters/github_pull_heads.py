@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Self
 
-from github import Auth, Github
-
-from remedy.adapters.github_breaker import CircuitBreaker, Clock, SystemClock, breaker_for
+from remedy.adapters.github_breaker import CircuitBreaker, Clock
+from remedy.adapters.github_connection import transport_for
 from remedy.adapters.github_errors import GitHubUnavailable
 from remedy.adapters.github_settings import GitHubSettings
-from remedy.adapters.github_transport import NOT_FOUND, Transport
+from remedy.adapters.github_transport import NOT_FOUND
 from remedy.domain.feedback import PullHead
 from remedy.domain.identifiers import InvalidIdentifier, Repository
 
@@ -32,22 +31,7 @@ class PullHeadsClient:
         breaker: CircuitBreaker | None = None,
         clock: Clock | None = None,
     ) -> None:
-        github = Github(
-            base_url=settings.api_url,
-            auth=Auth.Token(settings.token),
-            timeout=settings.timeout_s,
-            user_agent="remedy",
-            retry=None,  # the transport retries, counted and breaker-aware
-            seconds_between_requests=None,
-            seconds_between_writes=None,
-            lazy=True,
-        )
-        self._transport = Transport(
-            requester=github.requester,
-            breaker=breaker or breaker_for(settings.api_url, settings.breaker),
-            clock=clock or SystemClock(),
-            policy=settings.retry,
-        )
+        self._transport = transport_for(settings, breaker=breaker, clock=clock)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
