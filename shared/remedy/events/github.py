@@ -23,31 +23,47 @@ from remedy.domain.pushes import PushFacts
 GITHUB_HTML = "https://github.com/"
 
 
-class _Lenient(BaseModel):
+class Lenient(BaseModel):
+    """Base of every GitHub payload model here and in the handlers that read them."""
+
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class _Account(_Lenient):
+class Account(Lenient):
     login: str | None = None
     name: str | None = None
 
 
-class _Repository(_Lenient):
+class RepositoryRef(Lenient):
+    """What names a repository in any event's ``repository`` member."""
+
     full_name: str | None = None
     name: str | None = None
-    owner: _Account | None = None
+    owner: Account | None = None
+
+
+class Label(Lenient):
+    name: str = ""
+
+
+class Head(Lenient):
+    ref: str = ""
+    sha: str = ""
+
+
+class _Repository(RepositoryRef):
     pushed_at: int | str | None = None
     """Unix seconds in push payloads (an ISO string in other events' repository)."""
 
 
-class PushPayload(_Lenient):
+class PushPayload(Lenient):
     ref: str
     before: str = ""
     after: str = ""
     deleted: bool = False
     forced: bool = False
-    pusher: _Account | None = None
-    sender: _Account | None = None
+    pusher: Account | None = None
+    sender: Account | None = None
     repository: _Repository | None = None
 
 
@@ -67,7 +83,7 @@ def payload_dict(event: CloudEvent) -> dict[str, Any]:
     return data
 
 
-def repository_of(event: CloudEvent, repository: _Repository | None) -> Repository:
+def repository_of(event: CloudEvent, repository: RepositoryRef | None) -> Repository:
     candidates: list[str] = []
     if repository is not None:
         if repository.full_name:
@@ -88,6 +104,11 @@ def repository_of(event: CloudEvent, repository: _Repository | None) -> Reposito
         except InvalidIdentifier:
             continue
     raise UnreadableEvent("the event names no valid repository (data, source or extensions)")
+
+
+def login_of(account: Account | None) -> str:
+    """The account's login, or "" when the payload leaves it out."""
+    return (account.login or "") if account else ""
 
 
 def push_facts(event: CloudEvent) -> PushFacts:
@@ -124,35 +145,26 @@ def _pushed_at(repository: _Repository | None) -> datetime | None:
     return None
 
 
-class _Label(_Lenient):
-    name: str = ""
-
-
-class _Head(_Lenient):
-    ref: str = ""
-    sha: str = ""
-
-
-class _Pull(_Lenient):
+class _Pull(Lenient):
     number: int = 0
     state: str = ""
-    head: _Head = _Head()
-    labels: list[_Label] = []
+    head: Head = Head()
+    labels: list[Label] = []
 
 
-class _Review(_Lenient):
+class _Review(Lenient):
     id: int = 0
     state: str = ""
-    user: _Account | None = None
+    user: Account | None = None
 
 
-class PullRequestPayload(_Lenient):
+class PullRequestPayload(Lenient):
     action: str = ""
     number: int = 0
     pull_request: _Pull
-    label: _Label | None = None
+    label: Label | None = None
     review: _Review | None = None
-    sender: _Account | None = None
+    sender: Account | None = None
     repository: _Repository | None = None
 
 
@@ -186,7 +198,7 @@ def pull_request_facts(event: CloudEvent) -> PullRequestFacts:
         head_sha=pull.head.sha,
         labels=tuple(label.name for label in pull.labels),
         label=payload.label.name if payload.label else None,
-        sender=(payload.sender.login or "") if payload.sender else "",
+        sender=login_of(payload.sender),
         review_state=review.state.lower() if review else None,
         reviewer=(review.user.login if review and review.user else None),
     )

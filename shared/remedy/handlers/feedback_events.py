@@ -14,11 +14,21 @@ import re
 from typing import Any
 
 from cloudevents.http import CloudEvent
-from pydantic import BaseModel, ConfigDict, PositiveInt, ValidationError
+from pydantic import PositiveInt, ValidationError
 
 from remedy.domain.feedback import FeedbackFacts, FeedbackKind
 from remedy.events import catalogue
-from remedy.events.github import UnreadableEvent, payload_dict, repository_of
+from remedy.events.github import (
+    Account,
+    Head,
+    Label,
+    Lenient,
+    RepositoryRef,
+    UnreadableEvent,
+    login_of,
+    payload_dict,
+    repository_of,
+)
 
 KINDS: dict[str, FeedbackKind] = {
     catalogue.ISSUE_COMMENT: "comment",
@@ -27,71 +37,47 @@ KINDS: dict[str, FeedbackKind] = {
 _PULL_URL = re.compile(r"/pull/[0-9]+(?:[#/?]|$)")
 
 
-class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class _Account(_Lenient):
-    login: str | None = None
-    name: str | None = None
-
-
-class _Repository(_Lenient):
-    full_name: str | None = None
-    name: str | None = None
-    owner: _Account | None = None
-
-
-class _Label(_Lenient):
-    name: str = ""
-
-
-class _Head(_Lenient):
-    ref: str = ""
-    sha: str = ""
-
-
-class _Issue(_Lenient):
+class _Issue(Lenient):
     number: PositiveInt
     html_url: str | None = None
     pull_request: dict[str, Any] | None = None
-    labels: list[_Label] | None = None
+    labels: list[Label] | None = None
 
 
-class _Comment(_Lenient):
+class _Comment(Lenient):
     id: PositiveInt
     body: str | None = None
     html_url: str | None = None
-    user: _Account | None = None
+    user: Account | None = None
 
 
-class CommentPayload(_Lenient):
+class CommentPayload(Lenient):
     action: str = ""
     issue: _Issue
     comment: _Comment
-    sender: _Account | None = None
-    repository: _Repository | None = None
+    sender: Account | None = None
+    repository: RepositoryRef | None = None
 
 
-class _Review(_Lenient):
+class _Review(Lenient):
     id: PositiveInt
     state: str | None = None
     body: str | None = None
-    user: _Account | None = None
+    user: Account | None = None
 
 
-class _Pull(_Lenient):
+class _Pull(Lenient):
     number: PositiveInt
-    head: _Head | None = None
-    labels: list[_Label] | None = None
+    head: Head | None = None
+    labels: list[Label] | None = None
 
 
-class ReviewPayload(_Lenient):
+class ReviewPayload(Lenient):
     action: str = ""
     review: _Review
     pull_request: _Pull
-    sender: _Account | None = None
-    repository: _Repository | None = None
+    sender: Account | None = None
+    repository: RepositoryRef | None = None
 
 
 def feedback_facts(event: CloudEvent) -> FeedbackFacts:
@@ -107,11 +93,7 @@ def feedback_facts(event: CloudEvent) -> FeedbackFacts:
         raise UnreadableEvent(f"not a GitHub {kind} payload: {where}: {first['msg']}") from exc
 
 
-def _login(account: _Account | None) -> str:
-    return (account.login or "") if account else ""
-
-
-def _labels(labels: list[_Label] | None) -> tuple[str, ...]:
+def _labels(labels: list[Label] | None) -> tuple[str, ...]:
     return tuple(label.name for label in labels or () if label.name)
 
 
@@ -121,11 +103,10 @@ def _comment(event: CloudEvent, data: dict[str, Any]) -> FeedbackFacts:
     urls = (issue.html_url or "", comment.html_url or "")
     return FeedbackFacts(
         kind="comment",
-        # the repository model is events.github's, field for field (it is private there)
-        repository=repository_of(event, payload.repository),  # type: ignore[arg-type]
+        repository=repository_of(event, payload.repository),
         action=payload.action or str(event.get_attributes().get("action") or ""),
         feedback_id=comment.id,
-        author=_login(comment.user) or _login(payload.sender),
+        author=login_of(comment.user) or login_of(payload.sender),
         body=comment.body or "",
         number=issue.number,
         on_pull_request=issue.pull_request is not None or any(_PULL_URL.search(u) for u in urls),
@@ -136,13 +117,13 @@ def _comment(event: CloudEvent, data: dict[str, Any]) -> FeedbackFacts:
 def _review(event: CloudEvent, data: dict[str, Any]) -> FeedbackFacts:
     payload = ReviewPayload.model_validate(data)
     review, pull = payload.review, payload.pull_request
-    head = pull.head or _Head()
+    head = pull.head or Head()
     return FeedbackFacts(
         kind="review",
-        repository=repository_of(event, payload.repository),  # type: ignore[arg-type]
+        repository=repository_of(event, payload.repository),
         action=payload.action or str(event.get_attributes().get("action") or ""),
         feedback_id=review.id,
-        author=_login(review.user) or _login(payload.sender),
+        author=login_of(review.user) or login_of(payload.sender),
         body=review.body or "",
         number=pull.number,
         on_pull_request=True,
