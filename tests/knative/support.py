@@ -85,3 +85,32 @@ def env(service: Manifest) -> dict[str, Any]:
         item["name"]: item.get("value", item.get("valueFrom"))
         for item in container(service).get("env", [])
     }
+
+
+RBAC = "rbac.authorization.k8s.io/v1"
+Permissions = dict[tuple[str, str, str], frozenset[str]]
+"""(namespace, API group, resource) -> verbs."""
+
+
+def account(function: str) -> str:
+    """The ServiceAccount a function runs as."""
+    return f"remedy-{function}"
+
+
+def permissions_of(service_account: str) -> Permissions:
+    """What the applied Roles and RoleBindings grant ``service_account``, per namespace."""
+    roles = {(r["metadata"]["namespace"], r["metadata"]["name"]): r for r in of_kind("Role", RBAC)}
+    granted: dict[tuple[str, str, str], set[str]] = {}
+    for binding in of_kind("RoleBinding", RBAC):
+        subjects = binding["subjects"]
+        if not any(
+            s["kind"] == "ServiceAccount" and s["name"] == service_account for s in subjects
+        ):
+            continue
+        namespace = binding["metadata"]["namespace"]
+        role = roles[(namespace, binding["roleRef"]["name"])]
+        for rule in role["rules"]:
+            for group in rule["apiGroups"]:
+                for resource in rule["resources"]:
+                    granted.setdefault((namespace, group, resource), set()).update(rule["verbs"])
+    return {key: frozenset(value) for key, value in granted.items()}

@@ -7,9 +7,12 @@ Covers:
   the remedy namespace; no Role is left unbound;
 - each function's effective permissions equal the table below exactly (a verb added or
   missing fails), in the namespace where the resource lives (CodeRuns in
-  agent-platform, Workflows in argo, ConfigMaps in remedy);
-- functions without Kubernetes access have no binding and no mounted token; every
-  function runs as its own ServiceAccount;
+  agent-platform, Workflows in argo, ConfigMaps in remedy); the table is derived from
+  the Kubernetes calls each function's code paths make (see the comments on it and
+  knative/README.md), and no Role grants `watch`, which nothing does;
+- exactly the functions whose wiring builds a Kubernetes client have permissions;
+  the others have no binding and no mounted token; every function runs as its own
+  ServiceAccount;
 - CodeRuns are addressed by the group and plural of the real CRD (the original system's
   RBAC used another group, through a ClusterRole).
 """
@@ -20,77 +23,67 @@ from pathlib import Path
 
 import yaml
 
+from tests.knative import source_scan
 from tests.knative.support import (
     FUNCTIONS,
     KNATIVE,
     NAMESPACE,
+    RBAC,
+    Permissions,
+    account,
     applied,
     ksvc,
     load_file,
     of_kind,
+    permissions_of,
     yaml_files,
 )
 
-RBAC = "rbac.authorization.k8s.io/v1"
 CODERUNS = ("agent-platform", "agents.platform", "coderuns")
 WORKFLOWS = ("argo", "argoproj.io", "workflows")
 CONFIGMAPS = (NAMESPACE, "", "configmaps")
-
-Permissions = dict[tuple[str, str, str], frozenset[str]]
 
 
 def verbs(*names: str) -> frozenset[str]:
     return frozenset(names)
 
 
+# Client call -> verb: list_* (label selector) = list, read_*/get_* = get, create_* =
+# create, replace_* = update, patch_* = patch, delete_* = delete (adapters/kube.py,
+# adapters/kube_runs.py).
+#
+# Task state through handlers/tasks.py (KubeRemediationStates): load = get; save =
+# create (first state) or update (replace with resourceVersion); task_ids = list.
+TASK_STATE = verbs("get", "create", "update")
+# handlers/cancelling.py (KubeAgentRuns): list_for_task = list; get/gone = get (re-read
+# after a 409, confirm a deletion); annotate = patch; delete = delete.
+CANCELLER = verbs("get", "list", "patch", "delete")
+# handlers/resumes.py (KubeWorkflows): find = list; replace = update.
+RESUMER = verbs("list", "update")
+
 EXPECTED: dict[str, Permissions] = {
     "webhook-gateway": {},
     "push-intake": {},
-    "agent-cancel": {
-        CODERUNS: verbs("get", "list", "watch", "patch", "update", "delete"),
-        CONFIGMAPS: verbs("get", "create", "update"),
-    },
-    "label-update": {CONFIGMAPS: verbs("get", "create", "update")},
-    "workflow-resume": {
-        WORKFLOWS: verbs("get", "list", "watch", "update", "patch"),
-        CONFIGMAPS: verbs("get", "create", "update"),
-    },
-    "feedback-intake": {
-        CODERUNS: verbs("get", "list", "create", "patch", "update", "delete"),
-        CONFIGMAPS: verbs("get", "create", "update"),
-    },
+    "agent-cancel": {CODERUNS: CANCELLER, CONFIGMAPS: TASK_STATE},
+    "label-update": {CONFIGMAPS: TASK_STATE},
+    "workflow-resume": {WORKFLOWS: RESUMER, CONFIGMAPS: TASK_STATE},
+    # + create: the Rex remediation run (adapters/kube_runs.py)
+    "feedback-intake": {CODERUNS: CANCELLER | {"create"}, CONFIGMAPS: TASK_STATE},
     "control-api": {
-        CODERUNS: verbs("get", "list", "watch", "patch", "update"),
-        CONFIGMAPS: verbs("get", "list"),
+        # handlers/control_ack.py: one named run read, annotated, deleted; never listed
+        CODERUNS: verbs("get", "patch", "delete"),
+        # list = task_ids (a gone run's recorded cancellation); no create: it only
+        # records into an existing state
+        CONFIGMAPS: verbs("get", "list", "update"),
     },
     "reconciler": {
-        CODERUNS: verbs("get", "list", "watch", "patch", "update", "delete"),
-        WORKFLOWS: verbs("get", "list", "update", "patch"),
-        CONFIGMAPS: verbs("get", "list", "create", "update"),
+        # handlers/reconcile_cancellations.py: read each cancelled run, force-delete it
+        CODERUNS: verbs("get", "delete"),
+        WORKFLOWS: RESUMER,  # kept resumes, through the same appliers
+        # list = task_ids every tick; create = a dead letter for a task without state
+        CONFIGMAPS: TASK_STATE | {"list"},
     },
 }
-
-
-def account(function: str) -> str:
-    return f"remedy-{function}"
-
-
-def permissions_of(service_account: str) -> Permissions:
-    roles = {(r["metadata"]["namespace"], r["metadata"]["name"]): r for r in of_kind("Role", RBAC)}
-    granted: dict[tuple[str, str, str], set[str]] = {}
-    for binding in of_kind("RoleBinding", RBAC):
-        subjects = binding["subjects"]
-        if not any(
-            s["kind"] == "ServiceAccount" and s["name"] == service_account for s in subjects
-        ):
-            continue
-        namespace = binding["metadata"]["namespace"]
-        role = roles[(namespace, binding["roleRef"]["name"])]
-        for rule in role["rules"]:
-            for group in rule["apiGroups"]:
-                for resource in rule["resources"]:
-                    granted.setdefault((namespace, group, resource), set()).update(rule["verbs"])
-    return {key: frozenset(value) for key, value in granted.items()}
 
 
 def test_no_cluster_wide_grant_anywhere() -> None:
@@ -135,6 +128,21 @@ def test_each_function_has_exactly_its_permissions() -> None:
     assert set(EXPECTED) == set(FUNCTIONS)
     for function, expected in EXPECTED.items():
         assert permissions_of(account(function)) == expected, function
+
+
+def test_kubernetes_access_exactly_where_the_code_builds_a_client() -> None:
+    for function in FUNCTIONS:
+        assert bool(EXPECTED[function]) == source_scan.needs(function).kubernetes, function
+
+
+def test_nothing_is_granted_watch() -> None:
+    # nothing the functions run opens a Kubernetes watch (control-api's watch polls)
+    for path in source_scan.deployed_files():
+        text = path.read_text()
+        assert "kubernetes.watch" not in text and "import watch" not in text, path
+    for role in of_kind("Role", RBAC):
+        for rule in role["rules"]:
+            assert "watch" not in rule["verbs"], role["metadata"]
 
 
 def test_resources_are_reached_only_in_their_own_namespace() -> None:

@@ -1,30 +1,36 @@
 """The Knative Services, their configuration and the Redis masters they use.
 
+What a function needs is read from the code its wiring factory builds
+(tests/knative/source_scan.py), not from a table kept by hand.
+
 Covers:
 - every function: scale-to-zero annotations, a max scale, containerConcurrency,
-  requests and limits, FUNCTION_SOURCE=functions/<name>/main.py and FUNCTION_TARGET
-  (http signature), env from the remedy-config ConfigMap, only its own Secret keys
-  (by secretKeyRef, never the whole Secret), one shared image, a hardened container;
+  requests and limits, as many functions-framework THREADS as containerConcurrency,
+  FUNCTION_SOURCE=functions/<name>/main.py and FUNCTION_TARGET (http signature), env
+  from the remedy-config ConfigMap, one shared image, a hardened container;
+- each function gets exactly the Secret keys its code reads (GITHUB_TOKEN where it
+  builds a GitHub client, WEBHOOK_SECRET for the gateway, REMEDY_API_TOKENS for
+  control-api), each by secretKeyRef, never the whole Secret;
+- control-api's request timeout outlasts its longest watch and stays within Knative's
+  default maximum; the others keep short timeouts;
 - only webhook-gateway and control-api are reachable from outside the cluster;
-- remedy-config names the three Redis masters and the namespaces remedy works in;
 - Redis: three independent masters (one replica each, no replication, persistence off,
   noeviction, limits), each with its Service, and a NetworkPolicy that admits exactly
-  the function pods.
+  the pods of the functions whose code uses Redis.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from remedy.handlers.control_watch import MAX_TIMEOUT_S
+from tests.knative import source_scan
 from tests.knative.support import EXTERNAL, FUNCTIONS, Manifest, container, env, ksvc, of_kind
 
-SECRET_KEYS = {
-    "webhook-gateway": {"WEBHOOK_SECRET"},
-    "label-update": {"GITHUB_TOKEN"},
-    "feedback-intake": {"GITHUB_TOKEN"},
-    "reconciler": {"GITHUB_TOKEN"},
-}
 REDIS = ("redis-0", "redis-1", "redis-2")
+KNATIVE_MAX_TIMEOUT_S = 600
+"""config-defaults' max-revision-timeout-seconds unless a cluster raises it."""
+REDIS_LABEL = "remedy.dev/redis-client"
 
 
 def template_annotations(service: Manifest) -> dict[str, str]:
@@ -40,6 +46,7 @@ def test_scaling_and_resources(function: str) -> None:
     spec = service["spec"]["template"]["spec"]
     assert isinstance(spec["containerConcurrency"], int) and spec["containerConcurrency"] > 0
     assert isinstance(spec["timeoutSeconds"], int) and spec["timeoutSeconds"] > 0
+    assert env(service)["THREADS"] == str(spec["containerConcurrency"])
     resources = container(service)["resources"]
     for kind in ("requests", "limits"):
         assert set(resources[kind]) >= {"cpu", "memory"}, (function, kind)
@@ -60,7 +67,29 @@ def test_function_selection_and_configuration(function: str) -> None:
             ref = value["secretKeyRef"]
             assert (ref["name"], ref["key"]) == ("remedy-secrets", name)
             secret_keys.add(name)
-    assert secret_keys == SECRET_KEYS.get(function, set())
+    assert secret_keys == source_scan.needs(function).secrets, function
+
+
+def test_secret_keys_follow_the_code() -> None:
+    """The derivation itself: the functions known to call out get their keys."""
+    keys = {f: source_scan.needs(f).secrets for f in FUNCTIONS}
+    assert keys["webhook-gateway"] == {"WEBHOOK_SECRET"}
+    assert keys["control-api"] == {"REMEDY_API_TOKENS"}
+    assert {f for f, k in keys.items() if "GITHUB_TOKEN" in k} == {
+        f for f in FUNCTIONS if source_scan.needs(f).github
+    }
+    assert source_scan.needs("label-update").github
+    assert not source_scan.needs("reconciler").github  # it never calls GitHub
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_request_timeout(function: str) -> None:
+    timeout = ksvc(function)["spec"]["template"]["spec"]["timeoutSeconds"]
+    if function == "control-api":
+        # a watch streams for up to MAX_TIMEOUT_S, then ends itself
+        assert MAX_TIMEOUT_S < timeout <= KNATIVE_MAX_TIMEOUT_S
+    else:
+        assert timeout <= 60
 
 
 def test_one_image_for_every_function() -> None:
@@ -76,20 +105,18 @@ def test_hardened_container_and_visibility(function: str) -> None:
     assert security["capabilities"]["drop"] == ["ALL"]
     visibility = service["metadata"]["labels"].get("networking.knative.dev/visibility")
     assert visibility == (None if function in EXTERNAL else "cluster-local")
-    assert service["spec"]["template"]["metadata"]["labels"]["remedy.dev/redis-client"] == "true"
 
 
-def test_config_map() -> None:
-    (config,) = [c for c in of_kind("ConfigMap", "v1") if c["metadata"]["name"] == "remedy-config"]
-    data = config["data"]
-    assert all(isinstance(value, str) for value in data.values())
-    urls = [part.strip() for part in data["REDIS_URLS"].split(",")]
-    assert urls == [f"redis://{name}.remedy.svc.cluster.local:6379/0" for name in REDIS]
-    assert data["REMEDY_CODERUN_NAMESPACES"] == "agent-platform"
-    assert data["REMEDY_WORKFLOW_NAMESPACE"] == "argo"
-    assert int(data["REMEDY_CANCEL_GRACE_SECONDS"]) == 30
-    assert int(data["REMEDY_MAX_ITERATIONS"]) == 10
-    assert not {"WEBHOOK_SECRET", "GITHUB_TOKEN"} & set(data)
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_only_redis_clients_carry_the_redis_label(function: str) -> None:
+    labels = ksvc(function)["spec"]["template"]["metadata"]["labels"]
+    uses_redis = source_scan.needs(function).redis
+    assert (labels.get(REDIS_LABEL) == "true") == uses_redis, function
+    assert labels.get(REDIS_LABEL) in (None, "true")
+
+
+def test_the_gateway_is_the_one_function_without_redis() -> None:
+    assert {f for f in FUNCTIONS if not source_scan.needs(f).redis} == {"webhook-gateway"}
 
 
 def test_three_independent_redis_masters() -> None:

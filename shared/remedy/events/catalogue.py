@@ -81,7 +81,7 @@ CATALOGUE: tuple[EventType, ...] = (
     EventType(
         CANCELLATION_REQUESTED,
         "Someone (a person, an agent, feedback-intake) asked to cancel a task's review agents.",
-        ("control-api", "feedback-intake"),
+        ("control-api",),
         ("agent-cancel",),
         "CancellationRequested",
     ),
@@ -102,14 +102,14 @@ CATALOGUE: tuple[EventType, ...] = (
     EventType(
         AGENTS_STOPPED,
         "Every cancelled agent of the task is confirmed stopped (acknowledged or forced).",
-        ("agent-cancel", "control-api", "reconciler"),
+        ("control-api", "reconciler"),
         ("workflow-resume",),
         "AgentsStopped",
     ),
     EventType(
         WORKFLOW_RESUMED,
         "The task's play workflow was moved to a stage and resumed (or the resume was kept).",
-        ("workflow-resume",),
+        ("workflow-resume", "reconciler"),
         (),
         "WorkflowResumed",
         terminal=True,
