@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import re
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -103,7 +104,12 @@ def _dispatch(handler: CloudEventHandler, event: CloudEvent) -> flask.Response:
         return _error(status, "rejected", str(exc))
     except RetryLater as exc:
         log.info("retry later %s %s: %s", event["type"], event["id"], exc)
-        return _error(exc.status, "retry_later", str(exc))
+        response = _error(exc.status, "retry_later", str(exc))
+        wait = getattr(exc, "retry_after_s", None)
+        if isinstance(wait, int | float) and wait > 0:
+            # Knative honours Retry-After on 429/503 (delivery.retryAfterMax)
+            response.headers["Retry-After"] = str(math.ceil(wait))
+        return response
     except Exception:
         log.exception("failed %s %s", event["type"], event["id"])
         return _error(500, "internal", "unexpected failure; the delivery will be retried")

@@ -287,3 +287,20 @@ def test_a_cancellation_request_stops_every_unfinished_downstream_run(
     assert [e.outcome for e in state.history] == [
         "2 cancelled at the request of operator:alice (api)"
     ]
+
+
+def test_a_github_rate_limit_answers_retry_later_with_its_wait(
+    apps: dict[str, Any], custom: client.CustomObjectsApi, github: GitHubEmulator
+) -> None:
+    """GitHub's secondary limit (Retry-After 60) is passed on: 503 + Retry-After, so the
+    broker comes back later, and nothing is recorded as done."""
+    seed.pull_request(github, branch=BRANCH, labels=["ready-for-qa"])
+    later = datetime.now(UTC) + timedelta(hours=1)
+    requested = reply(
+        apps["push-intake"], push(before=OLD, after=NEW, delivery="rl-1", pushed_at=later)
+    )
+    cancelled = reply(apps["agent-cancel"], requested)
+    github.secondary.trip(count=1, status=403, retry_after=60)
+    response = call(apps["label-update"], cancelled)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "60"
