@@ -30,8 +30,7 @@ from remedy.domain import workflows as wf
 from remedy.domain.remediation import KeptResume, RemediationState
 from remedy.domain.stages import Stage, UnknownStage, reached
 from remedy.events import tracing
-from remedy.events.codec import event_id, task_event
-from remedy.events.models import WorkflowResumed
+from remedy.handlers.resumed_events import resumed_event
 from remedy.handlers.resumes import ResumeApplier, Resumed, StageResumer
 from remedy.handlers.tasks import TaskStep
 from remedy.ports import Workflows
@@ -149,23 +148,15 @@ def _resumed_event(
     state: RemediationState, kept: KeptResume, result: Resumed, *, epoch: int
 ) -> CloudEvent:
     head = next((h.sha for h in state.heads if h.epoch == kept.epoch), None)
-    workflow = result.workflow or {}
-    data = WorkflowResumed(
+    return resumed_event(
+        result,
         task_id=state.task_id,
         repository=state.repository,
         pr_number=state.pr_number,
         head_sha=head or (state.heads[-1].sha if state.heads else NO_HEAD),
-        correlation_id=kept.delivery,
+        delivery=kept.delivery,
         epoch=epoch,
-        workflow=workflow["metadata"]["name"],
-        namespace=workflow["metadata"]["namespace"],
-        from_stage=result.from_stage,
-        to_stage=result.to_stage,
         deferred=True,
-    )
-    return task_event(
-        data,
         producer=PRODUCER,
-        event_id=event_id(kept.delivery, "workflow.resumed"),
         traceparent=tracing.start(kept.delivery),
     )

@@ -21,11 +21,11 @@ from remedy.domain.pushes import Ignored
 from remedy.domain.stage_events import StageEvent, StagePolicy
 from remedy.domain.stages import REMEDIATION_TARGET
 from remedy.events import catalogue, tracing
-from remedy.events.codec import event_id, task_event
 from remedy.events.github import PullRequestFacts, pull_request_facts
-from remedy.events.models import AgentsStopped, LabelsUpdated, TaskEvent, WorkflowResumed
+from remedy.events.models import AgentsStopped, LabelsUpdated, TaskEvent
 from remedy.handlers.once import ack, fingerprint_of, reply, run_once
 from remedy.handlers.results import Ack, Outcome
+from remedy.handlers.resumed_events import resumed_event
 from remedy.handlers.resumes import ResumeApplier, StageResumer
 from remedy.handlers.tasks import TaskSteps
 from remedy.ports import Idempotency, Rejected, Steps
@@ -106,25 +106,17 @@ class WorkflowResume:
             steps.record("resume", {"applied": result.applied, "note": result.note})
         if not result.applied:
             return ack(result.note)
-        workflow = result.workflow or {}
-        resumed = WorkflowResumed(
-            task_id=data.task_id,
-            repository=data.repository,
-            pr_number=state.pr_number,
-            head_sha=data.head_sha,
-            correlation_id=data.correlation_id,
-            epoch=epoch,
-            workflow=workflow["metadata"]["name"],
-            namespace=workflow["metadata"]["namespace"],
-            from_stage=result.from_stage,
-            to_stage=result.to_stage,
-            deferred=False,
-        )
         return reply(
-            task_event(
-                resumed,
+            resumed_event(
+                result,
+                task_id=data.task_id,
+                repository=data.repository,
+                pr_number=state.pr_number,
+                head_sha=data.head_sha,
+                delivery=data.correlation_id,
+                epoch=epoch,
+                deferred=False,
                 producer=PRODUCER,
-                event_id=event_id(data.correlation_id, "workflow.resumed"),
                 traceparent=traceparent,
             )
         )
@@ -179,25 +171,17 @@ class WorkflowResume:
             pr_number = task.state.pr_number
         if not result.applied:
             return ack(result.note)
-        workflow = result.workflow or {}
-        resumed = WorkflowResumed(
-            task_id=decision.task_id,
-            repository=repository,
-            pr_number=pr_number,
-            head_sha=facts.head_sha if _SHA.match(facts.head_sha) else "0" * 40,
-            correlation_id=delivery,
-            epoch=epoch,
-            workflow=workflow["metadata"]["name"],
-            namespace=workflow["metadata"]["namespace"],
-            from_stage=result.from_stage,
-            to_stage=result.to_stage,
-            deferred=False,
-        )
         return reply(
-            task_event(
-                resumed,
+            resumed_event(
+                result,
+                task_id=decision.task_id,
+                repository=repository,
+                pr_number=pr_number,
+                head_sha=facts.head_sha if _SHA.match(facts.head_sha) else "0" * 40,
+                delivery=delivery,
+                epoch=epoch,
+                deferred=False,
                 producer=PRODUCER,
-                event_id=event_id(delivery, "workflow.resumed"),
                 traceparent=traceparent,
             )
         )
