@@ -45,7 +45,7 @@ from remedy.adapters.ledger_keys import LedgerKey, validate_step
 from remedy.adapters.ledger_models import Claim, ClaimOutcome, LedgerEntry, decode_reply
 from remedy.adapters.ledger_scripts import BEGIN, FINISH, READ, RECORD_STEP, RENEW
 from remedy.adapters.redis_fanout import LuaScript, NodeFailure, NodeSet
-from remedy.adapters.redis_nodes import connect, parse_redis_urls
+from remedy.adapters.redis_nodes import connect_urls
 from remedy.ports import RetryLater
 
 log = logging.getLogger(__name__)
@@ -111,8 +111,7 @@ class Ledger:
         timeout_s: float = DEFAULT_TIMEOUT_S,
     ) -> Ledger:
         """The ledger on ``REDIS_URLS``' masters, one at a time (see the module docstring)."""
-        listed = parse_redis_urls(urls if isinstance(urls, str) else ",".join(urls))
-        clients = connect(listed, socket_timeout_s=timeout_s)
+        clients = connect_urls(urls, socket_timeout_s=timeout_s)
         return cls(clients, record_ttl_s=record_ttl_s, lease_s=lease_s, timeout_s=timeout_s)
 
     def begin(self, key: LedgerKey, *, fingerprint: str, lease_s: float | None = None) -> Claim:

@@ -29,7 +29,7 @@ from typing import Protocol, cast
 import redis
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
-from remedy.adapters.redis_nodes import DEFAULT_NODE_TIMEOUT_S, connect, parse_redis_urls
+from remedy.adapters.redis_nodes import DEFAULT_NODE_TIMEOUT_S, connect_urls
 
 _POOL_WORKERS = 16
 """Threads only serve nodes that are new or failing, so a few are plenty."""
@@ -109,8 +109,7 @@ class NodeSet:
     def from_urls(
         cls, urls: str | Sequence[str], *, socket_timeout_s: float = DEFAULT_NODE_TIMEOUT_S
     ) -> NodeSet:
-        listed = parse_redis_urls(urls if isinstance(urls, str) else ",".join(urls))
-        return cls(connect(listed, socket_timeout_s=socket_timeout_s))
+        return cls(connect_urls(urls, socket_timeout_s=socket_timeout_s))
 
     @property
     def size(self) -> int:

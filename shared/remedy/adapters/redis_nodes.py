@@ -110,3 +110,11 @@ def connect(
         )
         for url in urls
     ]
+
+
+def connect_urls(
+    urls: str | Sequence[str], *, socket_timeout_s: float = DEFAULT_NODE_TIMEOUT_S
+) -> list[redis.Redis]:
+    """:func:`connect` to ``REDIS_URLS`` given as a comma-separated string or a list."""
+    listed = parse_redis_urls(urls if isinstance(urls, str) else ",".join(urls))
+    return connect(listed, socket_timeout_s=socket_timeout_s)
