@@ -4,9 +4,9 @@ Read from the handlers' source (with ast): a handler module names its function i
 ``PRODUCER`` constant and builds an event's data model (``AgentsStopped(...)``) before
 wrapping it into the event; a helper module without a ``PRODUCER`` of its own (the
 ``agents.stopped`` builder in stopping.py, feedback-intake's effects) builds for every
-function module that imports it. A re-drive by the reconciler re-sends a recorded event
-unchanged (its source stays the original producer's), so it builds nothing and does not
-count.
+function module that imports it, directly or through other such helpers. A re-drive
+by the reconciler re-sends a recorded event unchanged (its source stays the original
+producer's), so it builds nothing and does not count.
 
 Covers:
 - for every ``dev.remedy.*`` type, the catalogue's producers are exactly the functions
@@ -74,15 +74,20 @@ def produced_by_code() -> dict[str, set[str]]:
     trees = {path.stem: _tree(path) for path in HANDLERS.glob("*.py")}
     owners = {name: producer_constant(tree) for name, tree in trees.items()}
     produced: dict[str, set[str]] = {}
-    for name, tree in trees.items():
+    for name in trees:
         producer = owners[name]
         if producer is None:
             continue
         types = produced.setdefault(producer, set())
-        types |= built_types(tree)
-        for helper in imported_handlers(tree):
-            if helper in trees and owners[helper] is None:
-                types |= built_types(trees[helper])
+        # the module itself, and the PRODUCER-less helpers it reaches through imports
+        todo, seen = [name], {name}
+        while todo:
+            current = todo.pop()
+            types |= built_types(trees[current])
+            for helper in imported_handlers(trees[current]) - seen:
+                if helper in trees and owners[helper] is None:
+                    seen.add(helper)
+                    todo.append(helper)
     return {function: types for function, types in produced.items() if types}
 
 
