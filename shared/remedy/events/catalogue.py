@@ -80,7 +80,7 @@ CATALOGUE: tuple[EventType, ...] = (
     ),
     EventType(
         CANCELLATION_REQUESTED,
-        "Someone (a person, an agent, feedback-intake) asked to cancel a task's review agents.",
+        "A person or an agent asked control-api to cancel a task's review agents.",
         ("control-api",),
         ("agent-cancel",),
         "CancellationRequested",
