@@ -18,14 +18,14 @@ import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cloudevents.http import CloudEvent, from_http
+from cloudevents.http import CloudEvent
 from kubernetes import client
 
 from remedy.adapters.kube import KubeRemediationStates
 from remedy.domain import agents
 from remedy.emulators.github.server import GitHubEmulator
-from remedy.events.codec import encode_binary
 from tests.chain import seed
+from tests.support.events import acked, post, push_event, reply
 
 OLD = "1" * 40
 NEW = "2" * 40
@@ -34,41 +34,9 @@ BRANCH = "task-12-fix-login"
 
 
 def push(*, before: str, after: str, delivery: str, pushed_at: datetime) -> CloudEvent:
-    return CloudEvent(
-        {
-            "type": "dev.knative.source.github.push",
-            "source": f"https://github.com/{seed.REPO}",
-            "id": delivery,
-        },
-        {
-            "ref": f"refs/heads/{BRANCH}",
-            "before": before,
-            "after": after,
-            "pusher": {"name": "5DLabs-Rex"},
-            "sender": {"login": "5DLabs-Rex[bot]"},
-            "repository": {
-                "full_name": seed.REPO,
-                "name": "cto",
-                "pushed_at": int(pushed_at.timestamp()),
-            },
-        },
+    return push_event(
+        delivery=delivery, branch=BRANCH, before=before, after=after, pushed_at=pushed_at
     )
-
-
-def call(app: Any, event: CloudEvent) -> Any:
-    headers, body = encode_binary(event)
-    return app.post("/", data=body, headers=headers)
-
-
-def reply(app: Any, event: CloudEvent) -> CloudEvent:
-    response = call(app, event)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return from_http(dict(response.headers), response.get_data())
-
-
-def acked(app: Any, event: CloudEvent) -> None:
-    response = call(app, event)
-    assert response.status_code == 202, response.get_data(as_text=True)
 
 
 def coderun_names(custom: client.CustomObjectsApi) -> set[str]:
@@ -301,6 +269,6 @@ def test_a_github_rate_limit_answers_retry_later_with_its_wait(
     )
     cancelled = reply(apps["agent-cancel"], requested)
     github.secondary.trip(count=1, status=403, retry_after=60)
-    response = call(apps["label-update"], cancelled)
+    response = post(apps["label-update"], cancelled)
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "60"

@@ -24,8 +24,9 @@ from remedy.handlers.resumes import StageResumer
 from remedy.handlers.tasks import TaskSteps
 from remedy.ports import utcnow
 from tests.chain import seed
-from tests.chain.test_chain import acked, reply, workflow
+from tests.chain.test_chain import workflow
 from tests.conftest import REFERENCE
+from tests.support.events import acked, reply
 
 HEAD = "4" * 40
 

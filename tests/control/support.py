@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cloudevents.http import CloudEvent, from_http
@@ -12,9 +11,9 @@ from kubernetes import client
 from remedy.adapters.kube import KubeRemediationStates
 from remedy.domain.remediation import RemediationState
 from remedy.emulators.github.server import GitHubEmulator
-from remedy.events.codec import encode_binary
 from tests.chain import seed
 from tests.intake.conftest import RecordingSink
+from tests.support.events import push_event, reply
 
 TOKENS = {
     "5DLabs-Cleo": "cleo-token-0123456789abcdef",
@@ -39,41 +38,6 @@ def auth(principal: str) -> dict[str, str]:
 
 def ack_path(name: str, namespace: str = seed.AGENT_NS) -> str:
     return f"/v1/coderuns/{namespace}/{name}/cancellation/ack"
-
-
-def push_event(*, delivery: str, after: str = NEW, before: str = OLD) -> CloudEvent:
-    pushed_at = datetime.now(UTC) + timedelta(hours=1)  # every seeded run predates it
-    return CloudEvent(
-        {
-            "type": "dev.knative.source.github.push",
-            "source": f"https://github.com/{seed.REPO}",
-            "id": delivery,
-        },
-        {
-            "ref": f"refs/heads/{BRANCH}",
-            "before": before,
-            "after": after,
-            "pusher": {"name": "5DLabs-Rex"},
-            "sender": {"login": "5DLabs-Rex[bot]"},
-            "repository": {
-                "full_name": seed.REPO,
-                "name": "cto",
-                "pushed_at": int(pushed_at.timestamp()),
-            },
-        },
-    )
-
-
-def reply(app: Any, event: CloudEvent) -> CloudEvent:
-    headers, body = encode_binary(event)
-    response = app.post("/", data=body, headers=headers)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return from_http(dict(response.headers), response.get_data())
-
-
-def post(app: Any, event: CloudEvent) -> Any:
-    headers, body = encode_binary(event)
-    return app.post("/", data=body, headers=headers)
 
 
 @dataclass(frozen=True)
@@ -108,7 +72,8 @@ def seed_task(
 
 def remediate(chain: dict[str, Any], *, delivery: str = "d-1") -> Cancelled:
     """A push by Rex through push-intake, agent-cancel and label-update."""
-    requested = reply(chain["push-intake"], push_event(delivery=delivery))
+    push = push_event(delivery=delivery, branch=BRANCH, before=OLD, after=NEW)
+    requested = reply(chain["push-intake"], push)
     cancelled = reply(chain["agent-cancel"], requested)
     labelled = reply(chain["label-update"], cancelled)
     return Cancelled(requested, cancelled, labelled)

@@ -31,6 +31,7 @@ from remedy.emulators.kube import KubeEmulator
 from tests.chain import seed
 from tests.control import support
 from tests.intake.conftest import RecordingSink
+from tests.support.events import post, reply
 
 RUNS = support.RUNS
 
@@ -186,7 +187,7 @@ def test_agents_stopped_is_announced_when_the_last_run_acks(
     custom: client.CustomObjectsApi,
     recorder: RecordingSink,
 ) -> None:
-    waiting = support.post(chain["workflow-resume"], cancelling.labelled)
+    waiting = post(chain["workflow-resume"], cancelling.labelled)
     assert waiting.status_code == 202, "labels reset, agents still running: no resume yet"
 
     first = control.post(support.ack_path("cleo-12"), headers=support.auth("5DLabs-Cleo"))
@@ -203,7 +204,7 @@ def test_agents_stopped_is_announced_when_the_last_run_acks(
     assert stopped.get_data()["epoch"] == cancelling.epoch
     assert stopped.get_data()["forced"] is False
 
-    resumed = support.reply(chain["workflow-resume"], stopped)
+    resumed = reply(chain["workflow-resume"], stopped)
     assert resumed["type"] == "dev.remedy.workflow.resumed"
     assert support.workflow_stage(custom) == "waiting-pr-created"
 

@@ -25,6 +25,7 @@ from werkzeug.test import Client
 from tests.chain import seed
 from tests.control import support
 from tests.intake.conftest import RecordingSink
+from tests.support.events import post
 
 
 @pytest.fixture
@@ -185,7 +186,7 @@ def test_a_request_cancels_through_agent_cancel_and_the_agent_acknowledges(
     response = _request(control, {"reason": "stop reviewing, the spec changed"})
     assert response.status_code == 202
     [event] = support.sent(recorder)
-    assert support.post(chain["agent-cancel"], event).status_code == 202
+    assert post(chain["agent-cancel"], event).status_code == 202
 
     asked = support.coderun(custom, "tess-12-b")
     assert asked is not None

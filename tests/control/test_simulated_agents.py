@@ -24,6 +24,7 @@ from remedy.platform.http_server import ServedApp
 from tests.chain import seed
 from tests.control import support
 from tests.intake.conftest import RecordingSink
+from tests.support.events import reply
 
 T = TypeVar("T")
 SIMULATED = {"remedy.dev/simulate": "true"}
@@ -95,7 +96,7 @@ def test_simulated_agents_acknowledge_and_the_workflow_resumes(
         "acknowledged by 5DLabs-Tess"
     )
 
-    resumed = support.reply(chain["workflow-resume"], stopped)
+    resumed = reply(chain["workflow-resume"], stopped)
     assert resumed.get_data()["to_stage"] == "waiting-pr-created"
     assert support.workflow_stage(custom) == "waiting-pr-created"
     assert len(_stopped_events(recorder)) == 1

@@ -14,14 +14,14 @@ import threading
 import time
 from typing import Any
 
-from cloudevents.http import CloudEvent, from_http
+from cloudevents.http import CloudEvent
 from kubernetes import client
 
 from remedy.adapters.kube import KubeRemediationStates
 from remedy.domain.remediation import RemediationState
-from remedy.events.codec import encode_binary
 from tests.chain import seed
 from tests.conftest import REFERENCE
+from tests.support.events import post
 
 WEBHOOKS = REFERENCE / "github-webhooks"
 BRANCH = "task-12-fix-login"
@@ -129,22 +129,6 @@ def comment(**options: Any) -> CloudEvent:
 def review(**options: Any) -> CloudEvent:
     delivery_id = options.pop("delivery_id", None)
     return event("pull_request_review", review_payload(**options), delivery_id=delivery_id)
-
-
-def post(app: Any, ce: CloudEvent) -> Any:
-    headers, body = encode_binary(ce)
-    return app.post("/", data=body, headers=headers)
-
-
-def reply(app: Any, ce: CloudEvent) -> CloudEvent:
-    response = post(app, ce)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return from_http(dict(response.headers), response.get_data())
-
-
-def acked(app: Any, ce: CloudEvent) -> None:
-    response = post(app, ce)
-    assert response.status_code == 202, response.get_data(as_text=True)
 
 
 def deliver(app: Any, ce: CloudEvent, *, deadline_s: float = 20.0) -> Any:

@@ -26,7 +26,8 @@ from remedy.domain import agents
 from remedy.emulators.github.server import GitHubEmulator
 from tests.chain import seed
 from tests.feedback import support
-from tests.feedback.support import acked, comment, reply, review
+from tests.feedback.support import comment, review
+from tests.support.events import acked, post, reply
 
 pytestmark = pytest.mark.usefixtures("agents")
 
@@ -154,7 +155,7 @@ def test_either_form_of_the_event_is_read(
         headers, body = to_structured(comment(comment_id=901, number=pr.number))
         response = app.post("/", data=body, headers=headers)
     else:
-        response = support.post(app, comment(comment_id=901, number=pr.number, github_source=True))
+        response = post(app, comment(comment_id=901, number=pr.number, github_source=True))
 
     assert response.status_code == 200, response.get_data(as_text=True)
     assert list(support.remediation_runs(custom)) == ["rex-remediation-t12-i1"]
@@ -258,7 +259,7 @@ def test_what_is_not_feedback_is_acknowledged_and_changes_nothing(
 def test_malformed_events_are_rejected_with_a_reason(
     app: Any, custom: client.CustomObjectsApi, case: str, ce: Any, message: str
 ) -> None:
-    response = support.post(app, ce)
+    response = post(app, ce)
 
     assert response.status_code == 400, case
     assert message in response.get_json()["message"]

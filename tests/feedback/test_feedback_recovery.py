@@ -22,7 +22,8 @@ from remedy.emulators.github.server import GitHubEmulator
 from remedy.emulators.kube import KubeEmulator
 from tests.chain import seed
 from tests.feedback import support
-from tests.feedback.support import comment, reply
+from tests.feedback.support import comment
+from tests.support.events import acked, post, reply
 
 pytestmark = pytest.mark.usefixtures("agents")
 ADD_LABELS = "POST /repos/{owner}/{repo}/issues/{number}/labels"
@@ -39,7 +40,7 @@ def test_a_failure_after_counting_is_retried_with_the_same_iteration(
     kube.faults.add("status", verb="create", resource="coderuns", status=500, count=1)
     feedback = comment(comment_id=3001, number=pr.number)
 
-    failed = support.post(app, feedback)
+    failed = post(app, feedback)
 
     assert failed.status_code == 503, failed.get_data(as_text=True)
     counted = support.state(api)
@@ -71,7 +72,7 @@ def test_a_failure_after_every_outside_write_is_retried_without_repeating_them(
     kube.stats.reset()
     github.backend.stats.reset()
 
-    assert support.post(app, feedback).status_code == 503
+    assert post(app, feedback).status_code == 503
     assert list(support.remediation_runs(custom)) == ["rex-remediation-t12-i1"]
     retried = reply(app, feedback)
 
@@ -93,7 +94,7 @@ def test_feedback_resumed_after_a_newer_iteration_keeps_the_newer_labels(
 ) -> None:
     kube.faults.add("status", verb="create", resource="coderuns", status=500, count=1)
     older = comment(comment_id=3201, number=pr.number)
-    assert support.post(app, older).status_code == 503
+    assert post(app, older).status_code == 503
     newer = reply(app, comment(comment_id=3202, number=pr.number))
     assert support.data_of(newer)["iteration"] == 2
 
@@ -112,7 +113,7 @@ def test_feedback_resumed_after_a_newer_iteration_keeps_the_newer_labels(
 def test_concurrent_feedback_is_counted_once_each_with_one_run_per_iteration(
     app: Any, api: client.ApiClient, custom: client.CustomObjectsApi, pr: seed.PullRequestSeed
 ) -> None:
-    support.acked(app, comment(comment_id=1, number=pr.number, author="octocat"))  # warm up
+    acked(app, comment(comment_id=1, number=pr.number, author="octocat"))  # warm up
     repeated = comment(comment_id=3300, number=pr.number)
     others = [comment(comment_id=3301 + i, number=pr.number) for i in range(3)]
     events = [repeated, repeated, *others]

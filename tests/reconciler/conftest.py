@@ -15,18 +15,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from cloudevents.http import CloudEvent, from_http
+from cloudevents.http import CloudEvent
 from kubernetes import client
 
 from remedy import wiring
 from remedy.adapters.kube import KubeRemediationStates
 from remedy.domain.agents import parse_time
 from remedy.domain.remediation import RemediationState
-from remedy.events.codec import encode_binary
 from remedy.handlers.reconciler import Reconciler
 from remedy.ports import SinkError
 from tests.chain import conftest as chain
 from tests.chain import seed
+from tests.support.events import push_event, reply
 
 # the chain tests' fixtures (emulators, Redis-backed environment, function apps)
 kube = chain.kube
@@ -107,42 +107,9 @@ def state_of(states: KubeRemediationStates, task: int = 12) -> RemediationState:
 
 def push(*, delivery: str, task: int = 12, before: str = OLD, after: str = NEW) -> CloudEvent:
     """Rex's push to the task's branch; pushed "later" so every seeded run predates it."""
-    pushed_at = datetime.now(UTC) + timedelta(hours=1)
-    return CloudEvent(
-        {
-            "type": "dev.knative.source.github.push",
-            "source": f"https://github.com/{seed.REPO}",
-            "id": delivery,
-        },
-        {
-            "ref": f"refs/heads/task-{task}-fix-login",
-            "before": before,
-            "after": after,
-            "pusher": {"name": "5DLabs-Rex"},
-            "sender": {"login": "5DLabs-Rex[bot]"},
-            "repository": {
-                "full_name": seed.REPO,
-                "name": "cto",
-                "pushed_at": int(pushed_at.timestamp()),
-            },
-        },
+    return push_event(
+        delivery=delivery, branch=f"task-{task}-fix-login", before=before, after=after
     )
-
-
-def call(app: Any, event: CloudEvent, path: str = "/") -> Any:
-    headers, body = encode_binary(event)
-    return app.post(path, data=body, headers=headers)
-
-
-def reply(app: Any, event: CloudEvent) -> CloudEvent:
-    response = call(app, event)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return from_http(dict(response.headers), response.get_data())
-
-
-def acked(app: Any, event: CloudEvent) -> None:
-    response = call(app, event)
-    assert response.status_code == 202, response.get_data(as_text=True)
 
 
 def coderun(custom: client.CustomObjectsApi, name: str) -> dict[str, Any] | None:

@@ -30,14 +30,13 @@ from tests.reconciler.conftest import (
     BRANCH,
     Clock,
     MemorySink,
-    acked,
     coderun,
     deadline_of,
     drive,
-    reply,
     stage,
     state_of,
 )
+from tests.support.events import acked, reply
 
 CLEO = f"{seed.AGENT_NS}/cleo-12"
 

@@ -25,13 +25,12 @@ from tests.chain import seed
 from tests.reconciler.conftest import (
     Clock,
     MemorySink,
-    acked,
     deadline_of,
     drive,
-    reply,
     stage,
     state_of,
 )
+from tests.support.events import acked, reply
 
 FORCED_TASKS = (12, 13, 14)
 KEPT_TASK = 15

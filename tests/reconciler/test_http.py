@@ -28,11 +28,11 @@ from remedy.adapters.kube import KubeRemediationStates
 from remedy.adapters.redlock import Redlock
 from remedy.domain.identifiers import task_lock_resource
 from remedy.emulators.github.server import GitHubEmulator
-from remedy.events.codec import encode_binary
 from remedy.platform.http_server import ServedApp, serve_in_thread
 from tests.chain import seed
 from tests.intake.conftest import RecordingSink, function_app
-from tests.reconciler.conftest import BRANCH, call, coderun, drive, push, state_of
+from tests.reconciler.conftest import BRANCH, coderun, drive, push, state_of
+from tests.support.events import post
 
 PING_SOURCE = "/apis/v1/namespaces/remedy/pingsources/remedy-reconcile"
 
@@ -75,7 +75,7 @@ def test_a_ping_ticks_and_forced_work_is_announced_through_k_sink(
     seed.pull_request(github, branch=BRANCH, labels=["ready-for-qa"])
     drive(apps, "d-1")
 
-    response = call(app, ping())
+    response = post(app, ping())
     assert (response.status_code, response.get_data()) == (202, b"")
     assert coderun(custom, "cleo-12") is None
     ((headers, body),) = ingress[0].requests
@@ -86,12 +86,12 @@ def test_a_ping_ticks_and_forced_work_is_announced_through_k_sink(
 
 def test_requests_it_cannot_take_get_a_clear_error(app: Any) -> None:
     other = push(delivery="x-1")
-    response = call(app, other)
+    response = post(app, other)
     assert response.status_code == 400
     assert "dev.knative.sources.ping" in response.get_json()["message"]
     assert app.post("/", data=b"hello", headers={"Content-Type": "text/plain"}).status_code == 400
     assert app.get("/").status_code == 405
-    assert call(app, ping(), path="/elsewhere").status_code == 404
+    assert post(app, ping(), path="/elsewhere").status_code == 404
 
 
 def dead_letter(*, task: str | None = "12", code: str = "400") -> CloudEvent:
@@ -116,8 +116,7 @@ def post_dead_letter(app: Any, event: CloudEvent, *, structured: bool = False) -
     if structured:
         headers, body = to_structured(event)
         return app.post("/dead-letter", data=body, headers=headers)
-    headers, body = encode_binary(event)
-    return app.post("/dead-letter", data=body, headers=headers)
+    return post(app, event, "/dead-letter")
 
 
 @pytest.mark.parametrize("structured", [False, True], ids=["binary", "structured"])

@@ -28,12 +28,12 @@ from tests.reconciler.conftest import (
     BRANCH,
     Clock,
     MemorySink,
-    acked,
     drive,
     stage,
     state_of,
     workflow,
 )
+from tests.support.events import acked
 
 
 def test_a_kept_remediation_resume_is_applied_once_the_workflow_suspends(

@@ -45,14 +45,13 @@ from tests.reconciler.conftest import (
     BRANCH,
     Clock,
     MemorySink,
-    acked,
     deadline_of,
     drive,
     push,
-    reply,
     stage,
     state_of,
 )
+from tests.support.events import acked, reply
 
 DEADLINE = timedelta(seconds=60)
 
