@@ -11,9 +11,8 @@ nothing is announced (the forced path is the reconciler's).
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from kubernetes import client
@@ -25,20 +24,9 @@ from tests.chain import seed
 from tests.control import support
 from tests.intake.conftest import RecordingSink
 from tests.support.events import reply
+from tests.support.waiting import eventually
 
-T = TypeVar("T")
 SIMULATED = {"remedy.dev/simulate": "true"}
-
-
-def eventually(check: Callable[[], T | None], *, timeout: float = 15.0) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(0.01)
 
 
 @pytest.fixture
@@ -83,7 +71,7 @@ def test_simulated_agents_acknowledge_and_the_workflow_resumes(
     done = support.remediate(chain)
     assert done.outcomes() == {"cleo-12": "cancel-requested", "tess-12": "cancel-requested"}
 
-    [stopped] = eventually(lambda: _stopped_events(recorder))
+    [stopped] = eventually(lambda: _stopped_events(recorder), timeout=15.0)
     assert stopped.get_data()["coderuns"] == ["cleo-12", "tess-12"]
     assert support.coderun(custom, "cleo-12") is None
     assert support.coderun(custom, "tess-12") is None
@@ -117,7 +105,7 @@ def test_a_run_that_never_acknowledges_is_left_to_the_reconciler(
     done = support.remediate(chain)
 
     key = f"{seed.AGENT_NS}/cleo-12"
-    eventually(lambda: support.state(api)[0].cancellations[key].status == "gone")
+    eventually(lambda: support.state(api)[0].cancellations[key].status == "gone", timeout=15.0)
     tess = support.coderun(custom, "tess-12")
     assert tess is not None
     assert "remedy.dev/cancel-acknowledged-at" not in tess["metadata"]["annotations"]

@@ -1,15 +1,12 @@
-"""Helpers for the simulator's tests: CodeRun manifests, phases seen, waiting."""
+"""Helpers for the simulator's tests: CodeRun manifests and the phases a run went through."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from remedy.emulators.kube import KubeEmulator
 
 CODERUN = ("agents.platform/v1", "CodeRun")
-T = TypeVar("T")
 
 
 def run(
@@ -37,17 +34,6 @@ def run(
             "githubApp": "5DLabs-Cleo",
         },
     }
-
-
-def eventually(check: Callable[[], T | None], *, timeout: float = 10.0) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(0.01)
 
 
 def phase(kube: KubeEmulator, name: str, namespace: str = "default") -> str:

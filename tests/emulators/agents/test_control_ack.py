@@ -28,7 +28,8 @@ from remedy.emulators.agents import agent_tokens as parse_agent_tokens
 from remedy.emulators.kube import KubeEmulator
 from remedy.platform.http_server import ServedApp, serve_in_thread
 from remedy.platform.ports import free_port
-from tests.emulators.agents.support import CODERUN, eventually, phase, run
+from tests.emulators.agents.support import CODERUN, phase, run
+from tests.support.waiting import eventually
 
 TOKENS = {"5dlabs-cleo[bot]": "cleo-token-0123456789"}
 

@@ -22,7 +22,8 @@ from typing import Any
 from remedy.domain import agents
 from remedy.emulators.agents import AcknowledgeAfter, AgentSimulator, IgnoreCancellation, Plan
 from remedy.emulators.kube import KubeEmulator
-from tests.emulators.agents.support import CODERUN, eventually, phase, phases_seen, run
+from tests.emulators.agents.support import CODERUN, phase, phases_seen, run
+from tests.support.waiting import eventually
 
 Simulate = Callable[..., AgentSimulator]
 

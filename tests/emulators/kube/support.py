@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
+
+from tests.support import waiting
 
 KUBECTL = Path(sys.executable).parent / "kubectl"
 GROUP, VERSION, PLURAL = "agents.platform", "v1", "coderuns"
@@ -43,16 +44,9 @@ def coderun(name: str, *, task: int = 3, app: str = "5DLabs-Cleo", **labels: str
     }
 
 
-def eventually(check: Callable[[], T | None], *, timeout: float = 10.0, every: float = 0.02) -> T:
-    """Poll ``check`` until it returns something truthy; fail at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(every)
+def eventually(check: Callable[[], T | None], *, timeout: float = 10.0) -> T:
+    """:func:`tests.support.waiting.eventually`, polling every 20 ms."""
+    return waiting.eventually(check, timeout=timeout, every=0.02)
 
 
 @dataclass
