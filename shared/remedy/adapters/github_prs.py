@@ -34,7 +34,12 @@ from remedy.adapters.github_connection import transport_for
 from remedy.adapters.github_errors import GitHubUnavailable
 from remedy.adapters.github_settings import GitHubSettings
 from remedy.adapters.github_transport import NOT_FOUND
-from remedy.domain.identifiers import InvalidIdentifier, Repository, validate_task_id
+from remedy.domain.identifiers import (
+    InvalidIdentifier,
+    Repository,
+    validate_pull_number,
+    validate_task_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +99,7 @@ class PullRequestsClient:
 
     def remove_label(self, repository: str, number: int, label: str) -> bool:
         repo = Repository.parse(repository)
-        _validate_number(number)
+        validate_pull_number(number)
         name = quote(validate_label(label), safe="")
         answer = self._transport.call(
             "DELETE", f"/repos/{repo.full_name}/issues/{number}/labels/{name}", allow_404=True
@@ -103,7 +108,7 @@ class PullRequestsClient:
 
     def add_labels(self, repository: str, number: int, labels: Sequence[str]) -> None:
         repo = Repository.parse(repository)
-        _validate_number(number)
+        validate_pull_number(number)
         if isinstance(labels, str):
             raise InvalidIdentifier("labels must be a sequence of names, not one string")
         names = list(dict.fromkeys(validate_label(each) for each in labels))
@@ -131,11 +136,6 @@ def validate_label(label: str) -> str:
             f"label {str(label)[:80]!r} must be 1-{MAX_LABEL_LENGTH} characters without controls"
         )
     return label
-
-
-def _validate_number(number: int) -> None:
-    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-        raise InvalidIdentifier(f"pull request number {number!r} is not a positive integer")
 
 
 def _numbers(items: Any, *, what: str, pulls_only: bool = True) -> list[int]:

@@ -18,7 +18,7 @@ from remedy.adapters.github_errors import GitHubUnavailable
 from remedy.adapters.github_settings import GitHubSettings
 from remedy.adapters.github_transport import NOT_FOUND
 from remedy.domain.feedback import PullHead
-from remedy.domain.identifiers import InvalidIdentifier, Repository
+from remedy.domain.identifiers import Repository, validate_pull_number
 
 
 class PullHeadsClient:
@@ -43,8 +43,7 @@ class PullHeadsClient:
 
     def head_of(self, repository: str, number: int) -> PullHead | None:
         repo = Repository.parse(repository)
-        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-            raise InvalidIdentifier(f"pull request number {number!r} is not a positive integer")
+        validate_pull_number(number)
         answer = self._transport.call(
             "GET", f"/repos/{repo.full_name}/pulls/{number}", allow_404=True
         )

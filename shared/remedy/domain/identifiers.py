@@ -79,6 +79,12 @@ def validate_task_id(task_id: int) -> int:
     return task_id
 
 
+def validate_pull_number(number: int) -> int:
+    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        raise InvalidIdentifier(f"pull request number {number!r} is not a positive integer")
+    return number
+
+
 def validate_login(login: str) -> str:
     if not _LOGIN.match(login):
         raise InvalidIdentifier(f"{login!r} is not a valid GitHub login")
