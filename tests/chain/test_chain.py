@@ -209,15 +209,20 @@ def test_a_push_already_replaced_changes_nothing(
     newer = reply(
         apps["push-intake"], push(before=NEW, after=NEWER, delivery="d-5", pushed_at=later)
     )
-    older = reply(apps["push-intake"], push(before=OLD, after=NEW, delivery="d-6", pushed_at=later))
-    assert older.get_data()["epoch"] > newer.get_data()["epoch"], "arrival order, not push order"
+    # the replaced push even claims a later push time, so its epoch is the higher one:
+    # only the branch's own before → after chain can tell that it is the older push
+    older = reply(
+        apps["push-intake"],
+        push(before=OLD, after=NEW, delivery="d-6", pushed_at=later + timedelta(seconds=5)),
+    )
+    assert older.get_data()["epoch"] > newer.get_data()["epoch"]
     reply(apps["agent-cancel"], newer)
     before = annotations_of(custom, "cleo-12")
     acked(apps["agent-cancel"], older)
     assert annotations_of(custom, "cleo-12") == before
     state, _ = KubeRemediationStates(api, namespace=seed.STATE_NS).load(12)
     assert state is not None and state.epoch == newer.get_data()["epoch"]
-    assert "superseded" in state.history[-1].outcome
+    assert "was already replaced by" in state.history[-1].outcome
 
 
 def test_a_cancellation_request_stops_every_unfinished_downstream_run(

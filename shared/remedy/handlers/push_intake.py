@@ -47,9 +47,11 @@ def push_epoch(pushed_at: datetime, sequence: int) -> int:
 
     Deliveries come in any order, and a late push must never supersede a newer one, so
     the epoch leads with the push time GitHub reports (``repository.pushed_at``, whole
-    seconds; the intake time when absent) and breaks ties within a second by arrival,
-    with the task's quorum counter (unique and increasing across callers). Fencing by
-    epoch at every resource then follows the branch's real history.
+    seconds; the intake time when absent); within one second the task's quorum counter
+    (unique across callers) makes it unique, and orders by arrival on a best-effort basis
+    only (the counter may jump when a Redis master restarts). Pushes within one second
+    are almost always linked before → after, which orders them exactly (agent-cancel).
+    Fencing by epoch at every resource then follows the branch's real history.
     """
     return int(pushed_at.timestamp()) * SEQUENCE + sequence % SEQUENCE
 
