@@ -1,0 +1,1 @@
+"""The original system's remediation, run as its steps ran it, as a benchmark baseline."""
