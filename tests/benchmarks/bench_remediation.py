@@ -338,7 +338,9 @@ def run() -> dict[str, Any]:
             report = _measure(bench)
             report["baseline"] = _baseline(bench, report["concurrency_1"]["p50_ms"])
         except NotRemediating as failure:
-            report = {"aborted": str(failure)}
+            log = (Path(workdir) / "platform.log").read_text(errors="replace").splitlines()
+            warnings = [line for line in log if " WARNING " in line or " ERROR " in line]
+            report = {"aborted": str(failure), "platform_log_warnings": warnings[-5:]}
         finally:
             if bench is not None:
                 bench.stop()
