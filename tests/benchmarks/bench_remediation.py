@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from requests.adapters import HTTPAdapter
+
 from remedy.broker.records import Outcome
 from tests.benchmarks.baseline.runner import PROCESSES, Baseline
 from tests.benchmarks.load import percentile, summary_ms, target
@@ -82,6 +84,8 @@ class Remediation:
 class Bench:
     def __init__(self, harness: Harness) -> None:
         self.harness = harness
+        # one kept-alive connection to the gateway per sender: no reconnects measured
+        harness.gateway.mount("http://", HTTPAdapter(pool_maxsize=CONCURRENCY))
         self.workflows = ObjectWatch(harness, WORKFLOW, ARGO_NS)
         self.runs = ObjectWatch(harness, CODERUN, AGENT_NS)
         self.prs: dict[int, int] = {}
