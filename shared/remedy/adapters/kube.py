@@ -66,6 +66,13 @@ def _json(response: Any) -> Any:
     return json.loads(response.data)
 
 
+def _drain(response: Any) -> None:
+    """Read an unneeded answer: unread, its connection never goes back to the pool and
+    the next call opens (and TLS-handshakes) a new one."""
+    response.read()
+    response.release_conn()
+
+
 class KubeAgentRuns:
     def __init__(self, api: client.ApiClient, *, namespaces: Sequence[str]) -> None:
         self._custom = client.CustomObjectsApi(api)
@@ -125,9 +132,11 @@ class KubeAgentRuns:
             propagation_policy="Background",
         )
         try:
-            self._custom.delete_namespaced_custom_object(
-                *CODERUN[:2], run.namespace, CODERUN[2], run.name, body=options,
-                _preload_content=False,
+            _drain(
+                self._custom.delete_namespaced_custom_object(
+                    *CODERUN[:2], run.namespace, CODERUN[2], run.name, body=options,
+                    _preload_content=False,
+                )
             )  # fmt: skip
         except ApiException as exc:
             if exc.status == 404:

@@ -35,9 +35,13 @@ class KubeRemediationRuns:
         obj.setdefault("metadata", {})["namespace"] = self.namespace
         name = obj["metadata"].get("name", "?")
         try:
-            self._custom.create_namespaced_custom_object(
+            response: Any = self._custom.create_namespaced_custom_object(
                 *CODERUN[:2], self.namespace, CODERUN[2], obj, _preload_content=False
             )
+            # read the answer: unread, its connection never goes back to the pool and
+            # the next call opens (and TLS-handshakes) a new one
+            response.read()
+            response.release_conn()
         except ApiException as exc:
             if exc.status == 409:
                 return "exists"

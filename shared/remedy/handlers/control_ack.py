@@ -30,6 +30,7 @@ from cloudevents.http import CloudEvent
 
 from remedy.domain import agents
 from remedy.domain.agents import AgentRun
+from remedy.domain.identifiers import task_lock_resource
 from remedy.domain.remediation import Cancellation, RemediationState
 from remedy.handlers.control_auth import Principal
 from remedy.handlers.control_results import conflict, forbidden, not_found
@@ -88,6 +89,11 @@ class Acknowledgements:
         if recorded is None and run.cancel_epoch is None:
             raise conflict(f"no cancellation was requested for {run.key}: nothing to acknowledge")
         if state is None:
+            # agent-cancel writes the request on the run before it saves the task's first
+            # state, both under the task's lock: an agent quick to acknowledge lands in
+            # between. Waiting for that lock lets the step finish; its state has the record.
+            state = self._after_current_step(run.task_id)
+        if state is None:
             raise conflict(
                 f"task {run.task_id} has no remediation state to record the acknowledgement in"
             )
@@ -95,6 +101,12 @@ class Acknowledgements:
             return Acked(recorded, already=True)
         target = _Target(namespace, name, run.uid, run.task_id, state.repository)
         return self._record(caller, target)
+
+    def _after_current_step(self, task_id: int) -> RemediationState | None:
+        """The task's state once the step holding its lock (if any) has saved it."""
+        with self._tasks.locks.hold(task_lock_resource(task_id)):
+            state, _ = self._tasks.states.load(task_id)
+        return state
 
     def _after_gone(self, caller: Principal, key: str) -> Acked:
         """The run is gone: a repeat of an acknowledgement, or one for a run gone meanwhile."""

@@ -24,6 +24,7 @@ import json
 import logging
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, cast
@@ -47,6 +48,9 @@ Key = tuple[str, str]
 
 ACK_RETRY_S = 0.25
 ACK_ATTEMPTS = 8
+ACK_WORKERS = 8
+"""Acknowledgements in flight at once: agents are independent of each other (below
+the HTTP session's pool of 10 connections to control-api, so each is reused)."""
 
 
 def _now() -> datetime:
@@ -104,6 +108,7 @@ class AgentSimulator:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._responses: set[Any] = set()
+        self._acks = ThreadPoolExecutor(max_workers=ACK_WORKERS, thread_name_prefix="agent-ack")
 
     # --- lifecycle ----------------------------------------------------------------
 
@@ -129,6 +134,7 @@ class AgentSimulator:
         for thread in self._threads:
             thread.join(timeout=timeout)
         self._threads.clear()
+        self._acks.shutdown(wait=False, cancel_futures=True)
 
     def __enter__(self) -> AgentSimulator:
         return self.start()
@@ -247,22 +253,30 @@ class AgentSimulator:
                     continue
                 key, step, obj = due
                 self._performed[key] = (step.kind, _rv(obj))
-            try:
-                self._perform(step, obj)
-                if step.kind == "acknowledge":
-                    with self._changed:
-                        self._stopped.add(key)
-            except AckFailed as error:
-                self._ack_failed(key, error)
-            except client.ApiException as error:
-                if error.status != 404:
-                    log.warning("agent simulator: %s of %s failed: %s", step.kind, key, error)
+            if step.kind == "acknowledge":
+                # every agent acknowledges on its own: one slow acknowledgement (a
+                # round trip to control-api) must not hold up the other agents' steps
+                self._acks.submit(self._run_step, key, step, obj)
+            else:
+                self._run_step(key, step, obj)
+
+    def _run_step(self, key: Key, step: Step, obj: dict[str, Any]) -> None:
+        try:
+            self._perform(step, obj)
+            if step.kind == "acknowledge":
                 with self._changed:
-                    self._performed.pop(key, None)
-                    if error.status != 404:
-                        self._enqueue(key)
-            except Exception as error:
+                    self._stopped.add(key)
+        except AckFailed as error:
+            self._ack_failed(key, error)
+        except client.ApiException as error:
+            if error.status != 404:
                 log.warning("agent simulator: %s of %s failed: %s", step.kind, key, error)
+            with self._changed:
+                self._performed.pop(key, None)
+                if error.status != 404:
+                    self._enqueue(key)
+        except Exception as error:
+            log.warning("agent simulator: %s of %s failed: %s", step.kind, key, error)
 
     def _ack_failed(self, key: Key, error: AckFailed) -> None:
         with self._changed:
