@@ -37,6 +37,7 @@ from tests.chaos.harness import (
     WorkflowDriver,
     comment_body,
     rex_runs,
+    seed_remediation_task,
     send_webhook,
     sha,
     wait_until,
@@ -74,30 +75,10 @@ def test_remediation_holds_under_chaos(chaos: Harness) -> None:
     seed = int(os.environ.get("CHAOS_SEED") or random.SystemRandom().randrange(1 << 30))
     print(f"chaos seed: {seed} (replay with CHAOS_SEED={seed})")
     rng = random.Random(seed)
-    prs = {task: chaos.seed_task(task) for task in TASKS}
-    for task in TASKS:
-        ignore = {"remedy.dev/simulate-cancel": "ignore"} if task == IGNORING else {}
-        chaos.coderun(f"rex-{task}", task=task, agent="5DLabs-Rex", phase="Running")
-        chaos.coderun(
-            f"cleo-{task}",
-            task=task,
-            agent="5DLabs-Cleo",
-            phase="Running",
-            head=sha(task, 0),
-            simulate={
-                "remedy.dev/simulate-pending-seconds": "0",
-                "remedy.dev/simulate-run-seconds": "3600",
-                "remedy.dev/simulate-ack-seconds": "0.1",
-                **ignore,
-            },
-        )
-        chaos.coderun(
-            f"tess-{task}",
-            task=task,
-            agent="5DLabs-Tess",
-            phase="Pending",
-            simulate={"remedy.dev/simulate-pending-seconds": "3600"},
-        )
+    prs = {
+        task: seed_remediation_task(chaos, task, ack_delay_s="never" if task == IGNORING else "0.1")
+        for task in TASKS
+    }
     chaos.coderun("cleo-other", task=999, agent="5DLabs-Cleo", phase="Running")
     driver = WorkflowDriver(chaos, TASKS).start()
 
