@@ -35,7 +35,6 @@ from typing import Any, TextIO
 from remedy import logs
 from remedy.broker.server import LocalBroker
 from remedy.platform import functions, pinger
-from remedy.platform.absent import AbsentFunctions
 from remedy.platform.ports import free_port
 from remedy.platform.processes import Supervisor
 from remedy.platform.redis_servers import RedisServer, start_many
@@ -58,7 +57,6 @@ class LocalPlatform:
     supervisor: Supervisor = field(init=False)
     redis: list[RedisServer] = field(default_factory=list)
     broker: LocalBroker | None = None
-    absent: AbsentFunctions | None = None
     ports: dict[str, int] = field(default_factory=dict)
     function_envs: dict[str, dict[str, str]] = field(default_factory=dict)
     ping: pinger.Pinger | None = None
@@ -86,10 +84,7 @@ class LocalPlatform:
         names = functions.available()
         ports = {name: free_port(HOST) for name in names}
         urls = {name: f"http://{HOST}:{port}" for name, port in ports.items()}
-        missing = [name for name in functions.NAMES if name not in names]
-        self.absent = AbsentFunctions(missing, say=self.say).start() if missing else None
-        subscribers = {**urls, **(self.absent.urls if self.absent else {})}
-        self.broker = LocalBroker(KNATIVE_DIR, subscribers).start(host=HOST)
+        self.broker = LocalBroker(KNATIVE_DIR, urls).start(host=HOST)
         self.say(f"broker ingress {self.broker.url} (routes by {KNATIVE_DIR.name}/)")
 
         common = {
@@ -131,7 +126,6 @@ class LocalPlatform:
             "api_tokens": api_tokens,
             "redis_urls": redis_urls,
             "functions": urls,
-            "absent_functions": missing,
             "emulated": {"kubernetes": kube["emulated"], "github": github["emulated"]},
             "pid": os.getpid(),
         }
@@ -244,9 +238,6 @@ class LocalPlatform:
         if self.broker is not None:
             self.broker.stop()
             self.broker = None
-        if self.absent is not None:
-            self.absent.stop()
-            self.absent = None
         for server in self.redis:
             server.stop()
         self.redis.clear()
