@@ -14,25 +14,32 @@ from kubernetes.client import ApiClient
 from remedy import config, logs
 from remedy.adapters.event_sink import HttpEventSink
 from remedy.adapters.github_prs import PullRequestsClient
+from remedy.adapters.github_pull_heads import PullHeadsClient
 from remedy.adapters.idempotency import LedgerIdempotency
 from remedy.adapters.kube import KubeAgentRuns, KubeRemediationStates, KubeWorkflows, api_client
+from remedy.adapters.kube_runs import KubeRemediationRuns
 from remedy.adapters.ledger import Ledger
 from remedy.adapters.redis_epochs import EpochCounter
 from remedy.adapters.redlock import Redlock
 from remedy.domain.agents import AgentPolicy
+from remedy.domain.feedback import DEFAULT_QA_AGENTS
 from remedy.domain.pushes import PushPolicy
 from remedy.domain.stage_events import StagePolicy
 from remedy.handlers.agent_cancel import AgentCancel
 from remedy.handlers.cancelling import Canceller, CancelSettings
 from remedy.handlers.control_api import ControlApi
 from remedy.handlers.control_auth import Tokens, TokensError, token_values
+from remedy.handlers.feedback_intake import FeedbackIntake
+from remedy.handlers.feedback_settings import feedback_settings
 from remedy.handlers.gateway import Gateway
 from remedy.handlers.label_update import LabelSettings, LabelUpdate
 from remedy.handlers.push_intake import PushIntake
+from remedy.handlers.reconcile_resumes import KeptResumes
+from remedy.handlers.reconciler import Reconciler, ReconcileSettings
 from remedy.handlers.resumes import ResumeApplier, StageResumer
 from remedy.handlers.tasks import TaskSteps
 from remedy.handlers.workflow_resume import WorkflowResume
-from remedy.ports import utcnow
+from remedy.ports import Clock, EventSink, utcnow
 
 
 def gateway() -> Gateway:
@@ -152,12 +159,6 @@ def control_api() -> ControlApi:
     )
 
 
-# The reconciler's factory was appended while other factories were being added
-# concurrently; its imports sit here rather than in the block above for that reason.
-from remedy.handlers.reconcile_resumes import KeptResumes  # noqa: E402
-from remedy.handlers.reconciler import Reconciler, ReconcileSettings  # noqa: E402
-from remedy.ports import Clock, EventSink  # noqa: E402
-
 RECONCILER_LOCK_WAIT_S = 0.2
 """A task lock the reconciler cannot get this fast is someone else's this tick."""
 
@@ -176,26 +177,11 @@ def reconciler(*, clock: Clock = utcnow, sink: EventSink | None = None) -> Recon
         resumes=KeptResumes(
             applier=ResumeApplier(workflows), stages=StageResumer(workflows), workflows=workflows
         ),
-        ledger=_ledger_for(tuple(config.redis_urls())),
+        ledger=_redis()[1].ledger,
         sink=sink or HttpEventSink(config.sink_url()),
         clock=clock,
         settings=ReconcileSettings.from_env(),
     )
-
-
-@functools.cache
-def _ledger_for(urls: tuple[str, ...]) -> Ledger:
-    """The ledger read by the reconciler's stuck-saga pass, one per process and REDIS_URLS."""
-    return Ledger.from_urls(list(urls))
-
-
-# feedback-intake's factory was appended while other factories were being added
-# concurrently; its imports sit here rather than in the block above for that reason.
-from remedy.adapters.github_pull_heads import PullHeadsClient  # noqa: E402
-from remedy.adapters.kube_runs import KubeRemediationRuns  # noqa: E402
-from remedy.domain.feedback import DEFAULT_QA_AGENTS  # noqa: E402
-from remedy.handlers.feedback_intake import FeedbackIntake  # noqa: E402
-from remedy.handlers.feedback_settings import feedback_settings  # noqa: E402
 
 
 def feedback_intake() -> FeedbackIntake:

@@ -50,6 +50,11 @@ class LedgerIdempotency:
         self._ledger = ledger
         self._lease_s = lease_s
 
+    @property
+    def ledger(self) -> Ledger:
+        """The ledger itself, for readers such as the reconciler's chain walk."""
+        return self._ledger
+
     def once(
         self,
         *,
