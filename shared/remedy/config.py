@@ -132,3 +132,9 @@ def ledger_lease_seconds(env: Mapping[str, str] | None = None) -> float:
     """How long a step's ledger claim lasts without progress before it is presumed
     crashed and taken over (REMEDY_LEDGER_LEASE_SECONDS)."""
     return _number(env, "REMEDY_LEDGER_LEASE_SECONDS", "30", low=0.1)
+
+
+def redis_node_timeout_seconds(env: Mapping[str, str] | None = None) -> float:
+    """Per-master timeout of lock traffic (REMEDY_REDIS_NODE_TIMEOUT_SECONDS): far below
+    any lock TTL; raise it where Redis answers slowly (a CPU-starved machine)."""
+    return _number(env, "REMEDY_REDIS_NODE_TIMEOUT_SECONDS", "0.05", low=0.005)

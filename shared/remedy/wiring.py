@@ -69,9 +69,8 @@ def _redis() -> tuple[Redlock, LedgerIdempotency]:
 @functools.cache
 def _redis_for(urls: tuple[str, ...]) -> tuple[Redlock, LedgerIdempotency]:
     lease = config.ledger_lease_seconds()
-    return Redlock.from_urls(list(urls)), LedgerIdempotency(
-        Ledger.from_urls(list(urls), lease_s=lease), lease_s=lease
-    )
+    locks = Redlock.from_urls(list(urls), socket_timeout_s=config.redis_node_timeout_seconds())
+    return locks, LedgerIdempotency(Ledger.from_urls(list(urls), lease_s=lease), lease_s=lease)
 
 
 def _kube() -> ApiClient:

@@ -42,6 +42,7 @@ from remedy.platform.redis_servers import RedisServer, start_many
 DEFAULT_WORKDIR = Path(".remedy")
 KNATIVE_DIR = functions.REPO_ROOT / "knative"
 HOST = "127.0.0.1"
+LOCAL_REDIS_NODE_TIMEOUT_S = "0.2"
 NAMESPACES = ("agent-platform", "argo", "remedy")
 AGENTS = ("5DLabs-Rex", "5DLabs-Cleo", "5DLabs-Tess")
 
@@ -96,6 +97,10 @@ class LocalPlatform:
             "GITHUB_TOKEN": github["token"],
             "REMEDY_API_TOKENS": ",".join(f"{p}={t}" for p, t in api_tokens.items()),
             "REMEDY_LOG_LEVEL": self.env.get("REMEDY_LOG_LEVEL", "INFO"),
+            # one machine runs every process here: Redis may answer slower than on a cluster
+            "REMEDY_REDIS_NODE_TIMEOUT_SECONDS": self.env.get(
+                "REMEDY_REDIS_NODE_TIMEOUT_SECONDS", LOCAL_REDIS_NODE_TIMEOUT_S
+            ),
             **self.function_env,
         }
         self.function_envs = {name: {**common, "K_SERVICE": name} for name in names}
