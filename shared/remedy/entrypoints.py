@@ -14,7 +14,6 @@ import functools
 import json
 import logging
 import math
-import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -23,7 +22,7 @@ from cloudevents.http import CloudEvent
 from pydantic import ValidationError
 
 from remedy import logs
-from remedy.domain.identifiers import InvalidIdentifier
+from remedy.domain.identifiers import InvalidIdentifier, validate_delivery_id
 from remedy.events.codec import BadEvent, decode, encode_binary
 from remedy.events.github import UnreadableEvent
 from remedy.handlers.gateway import MAX_BODY_BYTES, Gateway, method_not_allowed, too_large
@@ -33,7 +32,6 @@ from remedy.ports import Rejected, RetryLater
 
 log = logging.getLogger("remedy.entry")
 
-_SAFE_DELIVERY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 _REJECTED = (BadEvent, UnreadableEvent, InvalidIdentifier, ValidationError, Rejected)
 
 
@@ -122,7 +120,7 @@ def webhook_function(factory: Callable[[], Gateway]) -> Callable[[flask.Request]
 
     def handle(request: flask.Request) -> flask.Response:
         delivery = request.headers.get("X-GitHub-Delivery", "")
-        with logs.delivery_context(delivery if _SAFE_DELIVERY.match(delivery) else None):
+        with logs.delivery_context(_loggable(delivery)):
             result = _webhook(gateway(), request)
             if result.status >= 400:
                 log.info("answered %s: %s", result.status, result.body.get("message"))
@@ -132,6 +130,14 @@ def webhook_function(factory: Callable[[], Gateway]) -> Callable[[flask.Request]
 
     handle.__name__ = "handle"
     return handle
+
+
+def _loggable(delivery: str) -> str | None:
+    """The delivery id for log lines, unless it is malformed (no log injection)."""
+    try:
+        return validate_delivery_id(delivery)
+    except InvalidIdentifier:
+        return None
 
 
 def _unread_body_response(result: GatewayResponse) -> flask.Response:

@@ -17,6 +17,7 @@ from typing import Any
 from cloudevents.http import CloudEvent
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from remedy.domain.agents import parse_time
 from remedy.domain.identifiers import InvalidIdentifier, Repository
 from remedy.domain.pushes import PushFacts
 
@@ -136,12 +137,8 @@ def _pushed_at(repository: _Repository | None) -> datetime | None:
     value = repository.pushed_at if repository else None
     if isinstance(value, int) and value > 0:
         return datetime.fromtimestamp(value, tz=UTC)
-    if isinstance(value, str) and value:
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if isinstance(value, str):
+        return parse_time(value)
     return None
 
 

@@ -13,8 +13,6 @@ arriving twice never has a second effect.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import asdict
 from datetime import datetime
 
@@ -26,7 +24,7 @@ from remedy.events import catalogue, tracing
 from remedy.events.codec import event_id, task_event
 from remedy.events.github import push_facts
 from remedy.events.models import RemediationRequested
-from remedy.handlers.once import reply, run_once
+from remedy.handlers.once import fingerprint_of, reply, run_once
 from remedy.handlers.results import Ack, Outcome
 from remedy.ports import Clock, Epochs, Idempotency, Rejected, Steps, utcnow
 
@@ -64,7 +62,7 @@ def fingerprint(push: RemediationPush) -> str:
     facts = asdict(push)
     facts["task"] = push.task.key
     facts.pop("pushed_at")
-    return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
+    return fingerprint_of(facts)
 
 
 class PushIntake:
