@@ -34,7 +34,7 @@ from remedy.domain.identifiers import task_lock_resource
 from remedy.domain.remediation import Cancellation, RemediationState
 from remedy.handlers.control_auth import Principal
 from remedy.handlers.control_results import conflict, forbidden, not_found
-from remedy.handlers.stopping import confirm_gone, stopped_event
+from remedy.handlers.stopping import stopped_event
 from remedy.handlers.tasks import TaskSteps
 from remedy.ports import AgentRuns, Conflict, NotFound
 
@@ -156,7 +156,7 @@ class Acknowledgements:
                 if annotated is not None:
                     task.guard()
                     self._runs.delete(annotated, grace_period_s=None)
-                gone = confirm_gone(self._runs, recorded)
+                gone = self._runs.gone(current)  # current has the recorded uid
                 status = "gone" if gone else "acknowledged"
                 note += "; deleted, confirmed gone" if gone else "; deleted, deletion pending"
             updated = Cancellation.model_validate(

@@ -1,4 +1,4 @@
-"""Confirming that cancelled agents stopped, and announcing when all of an epoch's have.
+"""Announcing when all of an epoch's cancelled agents are confirmed stopped.
 
 A cancelled run counts as stopped once it is gone: deleted before it started, or
 acknowledged and then deleted (control-api), or force-deleted after its grace period
@@ -11,21 +11,10 @@ from __future__ import annotations
 
 from cloudevents.http import CloudEvent
 
-from remedy.domain.remediation import Cancellation
 from remedy.events import tracing
 from remedy.events.codec import event_id, task_event
 from remedy.events.models import AgentsStopped
 from remedy.handlers.tasks import TaskStep
-from remedy.ports import AgentRuns, NotFound
-
-
-def confirm_gone(runs: AgentRuns, cancellation: Cancellation) -> bool:
-    """Whether the cancelled run no longer exists (or its name holds another run)."""
-    try:
-        current = runs.get(cancellation.namespace, cancellation.name)
-    except NotFound:
-        return True
-    return current.uid != cancellation.uid
 
 
 def stopped_event(
