@@ -15,6 +15,8 @@ push replaced changes nothing.
 from __future__ import annotations
 
 import copy
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,8 +24,11 @@ from cloudevents.http import CloudEvent
 from kubernetes import client
 
 from remedy.adapters.kube import KubeRemediationStates
+from remedy.adapters.redlock import Redlock
 from remedy.domain import agents
+from remedy.domain.identifiers import task_lock_resource
 from remedy.emulators.github.server import GitHubEmulator
+from remedy.emulators.kube import KubeEmulator
 from tests.chain import seed
 from tests.support.events import acked, post, push_event, reply
 
@@ -277,3 +282,41 @@ def test_a_github_rate_limit_answers_retry_later_with_its_wait(
     response = post(apps["label-update"], cancelled)
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "60"
+
+
+def test_label_update_calls_github_while_another_step_holds_the_task_lock(
+    apps: dict[str, Any],
+    api: client.ApiClient,
+    github: GitHubEmulator,
+    kube: KubeEmulator,
+    redis_urls: list[str],
+) -> None:
+    """The label reset does its GitHub calls while another step holds the task's lock
+    (an agent's ack, say) and records them under the lock once it is free; when that
+    record fails, the retried delivery makes no GitHub request again."""
+    pr = seed.pull_request(github, branch=BRANCH, labels=["ready-for-qa", "task-12"])
+    later = datetime.now(UTC) + timedelta(hours=1)
+    requested = reply(
+        apps["push-intake"], push(before=OLD, after=NEW, delivery="d-lk", pushed_at=later)
+    )
+    cancelled = reply(apps["agent-cancel"], requested)
+    locks = Redlock.from_urls(redis_urls)
+    held = locks.acquire(task_lock_resource(12), timeout_s=0)
+    kube.faults.add("status", status=503, verb="update", resource="configmaps", count=1)
+    github.reset_stats()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(post, apps["label-update"], cancelled)
+        deadline = time.monotonic() + 10
+        while sum(github.stats.values()) < 3 and time.monotonic() < deadline:
+            time.sleep(0.005)  # polling a condition, with a deadline
+        assert seed.pr_labels(github, pr) == {"task-12", "remediation-in-progress"}
+        assert not first.done(), "it waits for the lock only to record what it did"
+        assert locks.release(held), "the lock stayed ours throughout"
+        assert first.result().status_code == 503, "the record's save failed: retry later"
+    labelled = reply(apps["label-update"], cancelled)
+    assert sum(github.stats.values()) == 3, "the retry made no GitHub request"
+    state, _ = KubeRemediationStates(api, namespace=seed.STATE_NS).load(12)
+    assert state is not None
+    assert state.labels_epoch == labelled.get_data()["epoch"] == requested.get_data()["epoch"]
+    assert state.pr_number == pr.number
+    assert state.history[-1].step == "label-update"

@@ -120,9 +120,18 @@ def test_ack_deletes_the_run_and_records_it_once(
     api: client.ApiClient,
     custom: client.CustomObjectsApi,
     recorder: RecordingSink,
+    kube: KubeEmulator,
 ) -> None:
+    kube.stats.reset()
     response = control.post(support.ack_path("cleo-12"), headers=support.auth("5DLabs-Cleo"))
     assert response.status_code == 200, response.json
+    assert kube.stats.snapshot() == {
+        "get coderuns": 2,  # to authorize, and the 404 that confirms the deletion
+        "get configmaps": 1,
+        "delete coderuns": 1,
+        "update configmaps": 1,
+        "total": 5,
+    }
     assert response.json["status"] == "acknowledged"
     assert response.json["cancellation"]["status"] == "gone"
     assert response.json["agents_stopped"] is None, "Tess has not stopped yet"
@@ -281,15 +290,23 @@ def test_a_conflicting_change_is_reread_and_retried(
     control: Client,
     cancelling: support.Cancelled,
     api: client.ApiClient,
+    custom: client.CustomObjectsApi,
     kube: KubeEmulator,
 ) -> None:
+    custom.patch_namespaced_custom_object(
+        *seed.CODERUN[:2], seed.AGENT_NS, seed.CODERUN[2], "cleo-12",
+        {"metadata": {"finalizers": ["agents.platform/cleanup"]}},
+    )  # fmt: skip
     kube.faults.add("conflict", verb="patch", resource="coderuns", count=2)
     response = control.post(support.ack_path("cleo-12"), headers=support.auth("5DLabs-Cleo"))
     assert response.status_code == 200, response.json
-    assert support.state(api)[0].cancellations[f"{seed.AGENT_NS}/cleo-12"].status == "gone"
+    run = support.coderun(custom, "cleo-12")
+    assert run is not None and run["metadata"]["annotations"]["remedy.dev/cancel-acknowledged-at"]
+    cleo = support.state(api)[0].cancellations[f"{seed.AGENT_NS}/cleo-12"]
+    assert cleo.status == "acknowledged"
 
 
-def test_a_conflict_storm_is_503_and_changes_nothing(
+def test_an_apiserver_outage_on_delete_is_503_and_changes_nothing(
     control: Client,
     cancelling: support.Cancelled,
     api: client.ApiClient,
@@ -297,7 +314,7 @@ def test_a_conflict_storm_is_503_and_changes_nothing(
     kube: KubeEmulator,
 ) -> None:
     before = _versions(api, custom)
-    kube.faults.add("conflict", verb="patch", resource="coderuns")
+    kube.faults.add("status", status=503, verb="delete", resource="coderuns")
     response = control.post(support.ack_path("cleo-12"), headers=support.auth("5DLabs-Cleo"))
     assert response.status_code == 503
     assert response.json["error"] == "retry_later"

@@ -49,8 +49,11 @@ DEFAULT_MAX_HOLD_S = 600.0
 FENCE_TTL_S = 30 * 24 * 3600.0
 """Fence counters outlive locks by far; a counter that does expire restarts from the clock."""
 
-RETRY_BASE_S = 0.002
-RETRY_CAP_S = 0.05
+RETRY_BASE_S = 0.001
+RETRY_CAP_S = 0.01
+"""Retry delays grow from ~1 ms to a cap of 10 ms: steps hold a task's lock for a few
+milliseconds, so a waiter polls about that often (a longer cap left a waiter idle for
+tens of ms after the lock was free); each attempt is one cheap script per master."""
 _RESOURCE = re.compile(r"^[\x21-\x7e]{1,256}$")
 
 

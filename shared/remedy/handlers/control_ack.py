@@ -6,14 +6,15 @@ operator on its behalf — and only a run that was asked to stop: the request sh
 the ``remedy.dev/cancel-*`` annotations (agent-cancel writes ``cancel-epoch`` together
 with ``cancel-requested-at``) or as a Cancellation in the task's remediation state.
 
-Under the task's lock (the same one agent-cancel and the reconciler take, so the three
-never interleave): ``remedy.dev/cancel-acknowledged-at`` is merged onto the run with
-its resourceVersion as precondition (re-read and retried on a 409), the run is deleted
-(uid precondition, default grace: it is stopping anyway) and confirmed gone by a 404;
-the Cancellation becomes ``gone``, or ``acknowledged`` while the deletion is pending
-(the reconciler confirms it later), and the state is saved by compare-and-swap. When
-that made every run cancelled for the epoch stopped, the caller gets the
-``agents.stopped`` event to send once the lock is released.
+The run is read once, before the lock, to authorize the caller. Under the task's lock
+(the same one agent-cancel and the reconciler take, so the three never interleave) the
+task's state is read, the run is deleted (uid precondition, so a recreated run of that
+name is never touched; default grace: it is stopping anyway) and confirmed gone by a
+404; the Cancellation becomes ``gone``, or ``acknowledged`` while a finalizer holds the
+deletion (then ``remedy.dev/cancel-acknowledged-at`` is merged onto the run too, and the
+reconciler confirms it later), and the state is saved by compare-and-swap. When that
+made every run cancelled for the epoch stopped, the caller gets the ``agents.stopped``
+event to send once the lock is released. Five API calls in all.
 
 A repeated acknowledgement writes nothing. Because a successful one deletes the run, a
 repeat usually finds the run gone; it is then answered from the remediation state that
@@ -30,12 +31,11 @@ from cloudevents.http import CloudEvent
 
 from remedy.domain import agents
 from remedy.domain.agents import AgentRun
-from remedy.domain.identifiers import task_lock_resource
 from remedy.domain.remediation import Cancellation, RemediationState
 from remedy.handlers.control_auth import Principal
 from remedy.handlers.control_results import conflict, forbidden, not_found
 from remedy.handlers.stopping import stopped_event
-from remedy.handlers.tasks import TaskSteps
+from remedy.handlers.tasks import NoState, TaskStep, TaskSteps
 from remedy.ports import AgentRuns, Conflict, NotFound
 
 log = logging.getLogger("remedy.control_api")
@@ -59,7 +59,6 @@ class _Target:
     name: str
     uid: str
     task_id: int
-    repository: str
 
     @property
     def key(self) -> str:
@@ -84,29 +83,7 @@ class Acknowledgements:
         _authorize(caller, agent=run.agent, key=run.key)
         if run.task_id is None:
             raise conflict(f"{run.key} has no task id, so no cancellation was requested for it")
-        state, _ = self._tasks.states.load(run.task_id)
-        recorded = _recorded(state, run.key, run.uid)
-        if recorded is None and run.cancel_epoch is None:
-            raise conflict(f"no cancellation was requested for {run.key}: nothing to acknowledge")
-        if state is None:
-            # agent-cancel writes the request on the run before it saves the task's first
-            # state, both under the task's lock: an agent quick to acknowledge lands in
-            # between. Waiting for that lock lets the step finish; its state has the record.
-            state = self._after_current_step(run.task_id)
-        if state is None:
-            raise conflict(
-                f"task {run.task_id} has no remediation state to record the acknowledgement in"
-            )
-        if recorded is not None and recorded.status != "requested":
-            return Acked(recorded, already=True)
-        target = _Target(namespace, name, run.uid, run.task_id, state.repository)
-        return self._record(caller, target)
-
-    def _after_current_step(self, task_id: int) -> RemediationState | None:
-        """The task's state once the step holding its lock (if any) has saved it."""
-        with self._tasks.locks.hold(task_lock_resource(task_id)):
-            state, _ = self._tasks.states.load(task_id)
-        return state
+        return self._record(caller, _Target(namespace, name, run.uid, run.task_id), seen=run)
 
     def _after_gone(self, caller: Principal, key: str) -> Acked:
         """The run is gone: a repeat of an acknowledgement, or one for a run gone meanwhile."""
@@ -117,10 +94,8 @@ class Acknowledgements:
         _authorize(caller, agent=recorded.agent, key=key)
         if recorded.status != "requested":
             return Acked(recorded, already=True)
-        target = _Target(
-            recorded.namespace, recorded.name, recorded.uid, state.task_id, state.repository
-        )
-        return self._record(caller, target)
+        target = _Target(recorded.namespace, recorded.name, recorded.uid, state.task_id)
+        return self._record(caller, target, seen=None)
 
     def _find_recorded(self, key: str) -> tuple[RemediationState, Cancellation] | None:
         newest: tuple[RemediationState, Cancellation] | None = None
@@ -135,54 +110,64 @@ class Acknowledgements:
                 newest = (state, recorded)
         return newest
 
-    def _record(self, caller: Principal, target: _Target) -> Acked:
-        now = self._tasks.clock()
-        with self._tasks.open(target.task_id, target.repository) as task:
-            state = task.state
-            current = self._current(target)
-            recorded = _recorded(state, target.key, target.uid)
-            if recorded is None:
-                if current is None or current.cancel_epoch is None:
-                    raise conflict(f"the cancellation of {target.key} changed meanwhile; retry")
-                recorded = _from_annotations(current, state, now)
-            if recorded.status != "requested":
-                return Acked(recorded, already=True)
-            note = f"acknowledged by {caller.label}"
-            if current is None:
-                status, note = "gone", note + "; it was already gone"
-            else:
-                task.guard()
-                annotated = self._annotate(current, now)
-                if annotated is not None:
-                    task.guard()
-                    self._runs.delete(annotated, grace_period_s=None)
-                gone = self._runs.gone(current)  # current has the recorded uid
-                status = "gone" if gone else "acknowledged"
-                note += "; deleted, confirmed gone" if gone else "; deleted, deletion pending"
-            updated = Cancellation.model_validate(
-                {**recorded.model_dump(), "status": status, "outcome": note}
-            )
-            state.put_cancellation(updated)
-            state.log(
-                at=now,
-                epoch=updated.epoch,
-                delivery=_delivery(state, updated.epoch),
-                step=PRODUCER,
-                outcome=f"{target.key}: {note}",
-            )
-            task.save()
-            forced = any(c.status == "forced" for c in state.cancellations_for(updated.epoch))
-            event = stopped_event(task, updated.epoch, producer=PRODUCER, forced=forced)
-        log.info("task %s: %s %s", target.task_id, target.key, note)
-        return Acked(updated, already=False, event=event)
+    def _record(self, caller: Principal, target: _Target, *, seen: AgentRun | None) -> Acked:
+        """Under the task's lock: delete the run, confirm it gone, record it in the state.
 
-    def _current(self, target: _Target) -> AgentRun | None:
-        """The run as it is now, or None when it is gone (or its name holds another run)."""
+        ``seen`` is the run as read before the lock (None: it was gone); the deletion's
+        uid precondition and the 404 check make acting on that read safe.
+        """
         try:
-            run = self._runs.get(target.namespace, target.name)
-        except NotFound:
-            return None
-        return run if run.uid == target.uid else None
+            with self._tasks.open(target.task_id, repository=None) as task:
+                acked = self._settle(task, caller, target, seen)
+        except NoState:
+            raise conflict(
+                f"task {target.task_id} has no remediation state, so no cancellation of "
+                f"{target.key} was requested: nothing to acknowledge"
+            ) from None
+        if not acked.already:
+            log.info("task %s: %s %s", target.task_id, target.key, acked.cancellation.outcome)
+        return acked
+
+    def _settle(
+        self, task: TaskStep, caller: Principal, target: _Target, seen: AgentRun | None
+    ) -> Acked:
+        now, state = self._tasks.clock(), task.state
+        recorded = _recorded(state, target.key, target.uid)
+        if recorded is None:
+            if seen is None or seen.cancel_epoch is None:
+                raise conflict(
+                    f"no cancellation was requested for {target.key}: nothing to acknowledge"
+                )
+            recorded = _from_annotations(seen, state, now)
+        if recorded.status != "requested":
+            return Acked(recorded, already=True)
+        note = f"acknowledged by {caller.label}"
+        if seen is None:
+            status, note = "gone", note + "; it was already gone"
+        else:
+            task.guard()
+            self._runs.delete(seen, grace_period_s=None)
+            gone = self._runs.gone(seen)
+            if not gone:  # a finalizer holds it: the run itself shows it was acknowledged
+                task.guard()
+                self._annotate(seen, now)
+            status = "gone" if gone else "acknowledged"
+            note += "; deleted, confirmed gone" if gone else "; deleted, deletion pending"
+        updated = Cancellation.model_validate(
+            {**recorded.model_dump(), "status": status, "outcome": note}
+        )
+        state.put_cancellation(updated)
+        state.log(
+            at=now,
+            epoch=updated.epoch,
+            delivery=_delivery(state, updated.epoch),
+            step=PRODUCER,
+            outcome=f"{target.key}: {note}",
+        )
+        task.save()
+        forced = any(c.status == "forced" for c in state.cancellations_for(updated.epoch))
+        event = stopped_event(task, updated.epoch, producer=PRODUCER, forced=forced)
+        return Acked(updated, already=False, event=event)
 
     def _annotate(self, run: AgentRun, now: datetime) -> AgentRun | None:
         """Record the acknowledgement on the run, re-reading on a resourceVersion conflict."""

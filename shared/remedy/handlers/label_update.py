@@ -1,26 +1,34 @@
 """label-update's core: reset the task's PR labels for a remediation, cheaply and once.
 
-After agent-cancel, under the task's lock: find the PR (remembered in the state after
-the first time, else one read by head branch), remove ``ready-for-qa`` (a 404 means
-already gone) and add ``remediation-in-progress`` — one label per write, never a PUT of
-a set computed from a stale read, since GitHub has no compare-and-swap for labels. At
-most one read and two writes per remediation; none for a duplicate (the ledger replays)
-or a retry after the writes were recorded.
+After agent-cancel: find the PR (remembered in the state after the first time, else
+one read by head branch), remove ``ready-for-qa`` (a 404 means already gone) and add
+``remediation-in-progress`` — one label per write, never a PUT of a set computed from a
+stale read, since GitHub has no compare-and-swap for labels. At most one read and two
+writes per remediation; none for a duplicate (the ledger replays) or a retry after the
+writes were recorded.
+
+The GitHub calls are made without the task's lock; only the record of them in the
+task's state is written under it (briefly: a read and a compare-and-swap). The label
+writes are the same whichever epoch makes them and commute with the cancellation
+steps', so concurrent label-updates of one task can only repeat each other, and a step
+already superseded when it starts writes nothing. So the label reset runs alongside the
+agents' acknowledgements instead of queueing behind them for the lock.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cloudevents.http import CloudEvent
 
+from remedy.domain.remediation import RemediationState
 from remedy.events import catalogue, tracing
 from remedy.events.codec import event_id, task_event
 from remedy.events.models import AgentsCancelled, LabelsUpdated
 from remedy.handlers.once import ack, fingerprint_of, reply, run_once
 from remedy.handlers.results import Outcome
-from remedy.handlers.tasks import TaskStep, TaskSteps
+from remedy.handlers.tasks import TaskSteps
 from remedy.ports import Idempotency, PullRequests, Rejected, Steps
 
 PRODUCER = "label-update"
@@ -63,32 +71,38 @@ class LabelUpdate:
 
     def _update(self, cancelled: AgentsCancelled, traceparent: str, steps: Steps) -> dict[str, Any]:
         now = self._tasks.clock()
-        epoch, delivery = cancelled.epoch, cancelled.correlation_id
-        with self._tasks.open(cancelled.task_id, cancelled.repository) as task:
-            state = task.state
-            if epoch < state.epoch:
-                return ack(f"superseded by epoch {state.epoch}; labels left to it")
-            # Done before and the ledger lost its record of it (a failover)? The task's
-            # state in Kubernetes is the backstop: reply again, write nothing again.
-            requests, removed = (
-                (0, []) if state.labels_epoch >= epoch else self._reset(task, cancelled, steps)
-            )
-            state.labels_epoch = max(state.labels_epoch, epoch)
-            state.log(
-                at=now, epoch=epoch, delivery=delivery, step=PRODUCER, outcome=state.labels_note
+        epoch, delivery, task_id = cancelled.epoch, cancelled.correlation_id, cancelled.task_id
+        state, _ = self._tasks.states.load(task_id)
+        if state is not None and epoch < state.epoch:
+            return ack(f"superseded by epoch {state.epoch}; labels left to it")
+        # Done before and the ledger lost its record of it (a failover)? The task's
+        # state in Kubernetes is the backstop: reply again, write nothing again.
+        done = state is not None and state.labels_epoch >= epoch
+        reset = _Reset() if done else self._reset(state, cancelled, steps)
+
+        with self._tasks.open(task_id, cancelled.repository) as task:
+            current = task.state
+            if epoch < current.epoch:  # a newer push came meanwhile; its labels are these
+                return ack(f"superseded by epoch {current.epoch}; labels left to it")
+            if not done:
+                current.pr_number = reset.number or current.pr_number
+                current.labels_note = reset.note
+            current.labels_epoch = max(current.labels_epoch, epoch)
+            current.log(
+                at=now, epoch=epoch, delivery=delivery, step=PRODUCER, outcome=current.labels_note
             )
             task.save()
-            pr_number = state.pr_number
+            pr_number = current.pr_number
         data = LabelsUpdated(
-            task_id=cancelled.task_id,
+            task_id=task_id,
             repository=cancelled.repository,
             pr_number=pr_number,
             head_sha=cancelled.head_sha,
             correlation_id=delivery,
             epoch=epoch,
-            removed=tuple(removed),
+            removed=tuple(reset.removed),
             added=self._labels.add if pr_number else (),
-            github_requests=requests,
+            github_requests=reset.requests,
         )
         return reply(
             task_event(
@@ -100,40 +114,46 @@ class LabelUpdate:
         )
 
     def _reset(
-        self, task: TaskStep, cancelled: AgentsCancelled, steps: Steps
-    ) -> tuple[int, list[str]]:
+        self, state: RemediationState | None, cancelled: AgentsCancelled, steps: Steps
+    ) -> _Reset:
         """Find the PR (remembered after the first time), remove, add; each write once."""
-        state, repository = task.state, cancelled.repository
-        requests = 0
-        removed: list[str] = []
-        number = state.pr_number
+        repository = cancelled.repository
+        reset = _Reset(number=state.pr_number if state else None)
         found = steps.get("pr")
-        if number is None and found is not None:
-            number = found.get("number")
-        if number is None and found is None:
-            task.guard()
-            number = self._prs.find_open(
-                repository, branch=state.branch or "", task_id=cancelled.task_id
+        if reset.number is None and found is not None:
+            reset.number = found.get("number")
+        if reset.number is None and found is None:
+            branch = state.branch if state else None
+            reset.number = self._prs.find_open(
+                repository, branch=branch or "", task_id=cancelled.task_id
             )
-            requests += 1
-            steps.record("pr", {"number": number})
+            reset.requests += 1
+            steps.record("pr", {"number": reset.number})
+        number = reset.number
         if number is None:
-            state.labels_note = f"no open pull request for branch {state.branch!r}"
-            return requests, removed
-        state.pr_number = number
+            reset.note = f"no open pull request for branch {state.branch if state else ''!r}"
+            return reset
         for index, label in enumerate(self._labels.remove):
-            done = steps.get(f"removed-{index}")
-            if done is None:
-                task.guard()
-                done = {"removed": self._prs.remove_label(repository, number, label)}
-                requests += 1
-                steps.record(f"removed-{index}", done)
-            if done["removed"]:
-                removed.append(label)
+            removal = steps.get(f"removed-{index}")
+            if removal is None:
+                removal = {"removed": self._prs.remove_label(repository, number, label)}
+                reset.requests += 1
+                steps.record(f"removed-{index}", removal)
+            if removal["removed"]:
+                reset.removed.append(label)
         if self._labels.add and steps.get("added") is None:
-            task.guard()
             self._prs.add_labels(repository, number, self._labels.add)
-            requests += 1
+            reset.requests += 1
             steps.record("added", {"labels": list(self._labels.add)})
-        state.labels_note = f"PR #{number}: -{removed or '[]'} +{list(self._labels.add)}"
-        return requests, removed
+        reset.note = f"PR #{number}: -{reset.removed or '[]'} +{list(self._labels.add)}"
+        return reset
+
+
+@dataclass
+class _Reset:
+    """What resetting the labels did: the PR, the GitHub requests it took, a note."""
+
+    number: int | None = None
+    requests: int = 0
+    removed: list[str] = field(default_factory=list)
+    note: str = ""

@@ -24,6 +24,10 @@ class LeaseExpired(RetryLater):
     """The task lock ran out (or nearly) mid-step: stop before writing, retry later."""
 
 
+class NoState(LookupError):
+    """The task has no remediation state, and the step may not start one."""
+
+
 class StaleHolder(RetryLater):
     """A newer lock holder already wrote the state: this holder must not act."""
 
@@ -57,11 +61,15 @@ class TaskSteps:
     clock: Clock
 
     @contextlib.contextmanager
-    def open(self, task_id: int, repository: str) -> Iterator[TaskStep]:
+    def open(self, task_id: int, repository: str | None) -> Iterator[TaskStep]:
+        """Lock the task and load its state; a new one for ``repository`` if it has
+        none, or :class:`NoState` when ``repository`` is None."""
         with self.locks.hold(task_lock_resource(task_id)) as lease:
             state, version = self.states.load(task_id)
+            if state is None and repository is None:
+                raise NoState(f"task {task_id} has no remediation state")
             if state is None:
-                state = RemediationState(task_id=task_id, repository=repository)
+                state = RemediationState(task_id=task_id, repository=str(repository))
             if lease.fence < state.fence:
                 raise StaleHolder(
                     f"task {task_id}'s state was written under fence {state.fence}, "

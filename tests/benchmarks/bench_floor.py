@@ -1,0 +1,120 @@
+"""What one hop of the chain costs when the function does nothing: the CPU floor.
+
+A remediation is at least seven CloudEvent deliveries to functions (webhook-gateway,
+push-intake, agent-cancel, control-api's ack, label-update, workflow-resume twice), each
+one an HTTP request that functions-framework (gunicorn, Flask, the cloudevents SDK)
+parses and answers. This measures that fixed cost with a function that ignores its
+event (``floor/main.py``), over kept-alive connections: CPU of the serving process and
+of the sending one, per request. Multiplied by the deliveries a remediation needs and
+by 20 remediations in flight on this machine's CPUs, it is the mean latency at
+concurrency 20 that even a remedy whose own code took no time could not beat; the
+requests a remediation makes one after another, times a no-op round trip, are the
+floor of its latency at concurrency 1.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from remedy.platform.ports import free_port
+from tests.benchmarks.load import summary_ms
+
+SOURCE = Path(__file__).parent / "floor" / "main.py"
+DELIVERIES_PER_REMEDIATION = 7
+SERIAL_REQUESTS = 8
+"""HTTP requests one after another on a remediation's critical path: the webhook to the
+gateway, the gateway to the broker, the broker to push-intake and to agent-cancel, the
+agent's ack to control-api, control-api's event to the broker, the broker to
+workflow-resume (label-update runs alongside the ack) — before any Redis, Kubernetes or
+GitHub call."""
+WARM_UP, MEASURED = 300, 3000
+CONCURRENCY, TARGET_P50_MS = 20, 30.0
+HEADERS = {
+    "ce-specversion": "1.0",
+    "ce-type": "dev.remedy.remediation.requested",
+    "ce-source": "/remedy/push-intake",
+    "ce-id": "floor-1",
+    "Content-Type": "application/json",
+}
+BODY = b'{"task_id": 1, "repository": "5dlabs/cto", "epoch": 1}'
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime+stime of ``pid`` and its children (gunicorn's worker), from /proc."""
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    own = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(_cpu_seconds(int(child)) for child in children)
+
+
+def _wait_listening(url: str, session: requests.Session, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the floor function exited with {server.returncode}")
+        try:
+            session.post(url, data=BODY, headers=HEADERS, timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.05)  # the process is still starting; nothing to wait on but the port
+    raise RuntimeError("the floor function did not start listening within 30 s")
+
+
+def run() -> dict[str, Any]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    server = subprocess.Popen(
+        [
+            sys.executable, "-m", "functions_framework",
+            "--source", str(SOURCE), "--target", "handle",
+            "--signature-type", "cloudevent", "--host", "127.0.0.1", "--port", str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    session = requests.Session()
+    try:
+        _wait_listening(url, session, server)
+        for _ in range(WARM_UP):
+            session.post(url, data=BODY, headers=HEADERS).raise_for_status()
+        served_before, sent_before = _cpu_seconds(server.pid), time.process_time()
+        latencies = []
+        for _ in range(MEASURED):
+            began = time.perf_counter()
+            session.post(url, data=BODY, headers=HEADERS).raise_for_status()
+            latencies.append(time.perf_counter() - began)
+        sent = (time.process_time() - sent_before) * 1000 / MEASURED
+        served = (_cpu_seconds(server.pid) - served_before) * 1000 / MEASURED
+    finally:
+        session.close()
+        server.terminate()
+        server.wait(timeout=10)
+    per_hop = served + sent
+    cpus = os.cpu_count() or 1
+    floor = CONCURRENCY * DELIVERIES_PER_REMEDIATION * per_hop / cpus
+    round_trip = summary_ms(latencies)
+    return {
+        "noop_cloudevent_round_trip": round_trip,
+        "cpu_ms_per_hop": {
+            "serving": round(served, 3),
+            "sending": round(sent, 3),
+            "total": round(per_hop, 3),
+        },
+        "deliveries_per_remediation": DELIVERIES_PER_REMEDIATION,
+        "floor_cpu_ms_per_remediation": round(DELIVERIES_PER_REMEDIATION * per_hop, 2),
+        "floor_mean_ms_at_20": round(floor, 1),
+        "target_p50_ms_at_20": TARGET_P50_MS,
+        "serial_requests_per_remediation": SERIAL_REQUESTS,
+        "floor_latency_ms_at_1": round(SERIAL_REQUESTS * round_trip["p50_ms"], 1),
+        "method": "a functions-framework CloudEvent function that ignores its event, "
+        f"{MEASURED} binary-mode POSTs one at a time over one kept-alive connection; "
+        "floor = 20 in flight x deliveries per remediation x CPU per hop / CPUs (no "
+        "broker, no Redis, no Kubernetes or GitHub call, no work: a lower bound)",
+    }

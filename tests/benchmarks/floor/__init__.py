@@ -1,0 +1,1 @@
+"""A CloudEvent function that does nothing: the cost of one hop, for bench_floor."""
