@@ -158,6 +158,24 @@ def test_propagation_policy(
         assert "ownerReferences" not in remaining[0]["metadata"]
 
 
+def test_only_current_dependents_in_the_owners_namespace_are_collected(
+    kube: KubeEmulator, core: client.CoreV1Api, custom: client.CustomObjectsApi
+) -> None:
+    owner = kube.apply(coderun("owner"))
+    kube.apply(_owned("prompt", owner))
+    kube.apply(_owned("released", owner))
+    kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "elsewhere"}})
+    kube.apply({**_owned("other-ns", owner), "metadata": {
+        **_owned("other-ns", owner)["metadata"], "namespace": "elsewhere"}})  # fmt: skip
+    core.patch_namespaced_config_map(
+        "released", "default", {"metadata": {"ownerReferences": None}}
+    )  # its owner let it go: no longer a dependent
+    custom.delete_namespaced_custom_object(GROUP, VERSION, "default", PLURAL, "owner")
+    listed = kube.list("v1", "ConfigMap", namespace=None)
+    left = {(cm["metadata"]["namespace"], cm["metadata"]["name"]) for cm in listed}
+    assert left == {("default", "released"), ("elsewhere", "other-ns")}
+
+
 def test_bad_propagation_policy_is_invalid(kube: KubeEmulator, http: Http) -> None:
     kube.apply(coderun("x"))
     answer = http(

@@ -144,15 +144,14 @@ def _check_preconditions(
 def _dependents(cluster: Cluster, owner: Stored) -> list[tuple[ResourceType, Stored]]:
     uid = owner.metadata.get("uid")
     found = []
-    for group, plural in cluster.store.kinds():
+    for (group, plural), record in cluster.store.owned_by(str(uid)) if uid else []:
         resource = cluster.registry.storage_version(group, plural)
         if resource is None:
             continue
-        scope = owner.namespace if (owner.namespace and resource.namespaced) else None
-        for record in cluster.store.items((group, plural), scope):
-            references = record.metadata.get("ownerReferences") or []
-            if any(reference.get("uid") == uid for reference in references):
-                found.append((resource, record))
+        # a namespaced owner's namespaced dependents live in its own namespace
+        if owner.namespace and resource.namespaced and record.namespace != owner.namespace:
+            continue
+        found.append((resource, record))
     return found
 
 

@@ -86,6 +86,8 @@ class Store:
         self._history = history
         self._rv = first_resource_version
         self._objects: dict[StorageKey, dict[str, dict[str, Stored]]] = {}
+        # owner uid -> its dependents' places: garbage collection without a full scan
+        self._owned: dict[str, set[tuple[StorageKey, str, str]]] = {}
         self._events: list[Event] = []
         # Everything after this revision is still in the log.
         self._compacted = first_resource_version
@@ -118,6 +120,28 @@ class Store:
         with self.lock:
             return list(self._objects)
 
+    def owned_by(self, uid: str) -> list[tuple[StorageKey, Stored]]:
+        """Objects with an ownerReference to ``uid``, in key order."""
+        with self.lock:
+            places = sorted(self._owned.get(uid, ()))
+            found = [(key, self.get(key, namespace, name)) for key, namespace, name in places]
+            return [(key, stored) for key, stored in found if stored is not None]
+
+    def _index_owners(self, key: StorageKey, stored: Stored | None, *, add: bool) -> None:
+        if stored is None:
+            return
+        place = (key, stored.namespace, stored.name)
+        for reference in stored.metadata.get("ownerReferences") or []:
+            uid = reference.get("uid")
+            if not isinstance(uid, str):
+                continue
+            if add:
+                self._owned.setdefault(uid, set()).add(place)
+            elif uid in self._owned:
+                self._owned[uid].discard(place)
+                if not self._owned[uid]:
+                    del self._owned[uid]
+
     # --- writes (callers hold self.lock for read-modify-write) ---------------------
 
     def put(self, key: StorageKey, obj: dict[str, Any], *, event: str) -> Stored:
@@ -130,6 +154,8 @@ class Store:
             names = self._objects.setdefault(key, {}).setdefault(meta.get("namespace") or "", {})
             previous = names.get(meta["name"])
             names[meta["name"]] = stored
+            self._index_owners(key, previous, add=False)
+            self._index_owners(key, stored, add=True)
             self._record(Event(self._rv, event, key, stored, previous))
             return stored
 
@@ -142,7 +168,7 @@ class Store:
             gone_object = Stored.of(final)
             spaces = self._objects.get(key, {})
             names = spaces.get(stored.namespace, {})
-            names.pop(stored.name, None)
+            self._index_owners(key, names.pop(stored.name, None), add=False)
             if not names:
                 spaces.pop(stored.namespace, None)
             self._record(Event(self._rv, "DELETED", key, gone_object, stored))
