@@ -5,7 +5,8 @@ remedy.emulators.kube.cli``) printing its base URL, writing a 0600 kubeconfig th
 kubernetes client loads unchanged, and exiting cleanly on SIGTERM; the command
 registered under ``remedy emulate``; invalid arguments refused; the context manager
 stopping the server; ``tls=False`` serving plain HTTP with the same API; connections
-kept alive between requests.
+kept alive between requests; a bug in the emulator answered as the apiserver's 500
+``InternalError`` Status.
 """
 
 from __future__ import annotations
@@ -113,3 +114,17 @@ def test_connections_are_kept_alive() -> None:
             assert answer.status_code == 200
             assert answer.headers.get("Connection", "").lower() != "close"
         assert kube.open_connections == 1
+
+
+def test_a_bug_is_answered_as_an_internal_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with KubeEmulator(tls=False) as kube:
+
+        def bug(request: object) -> None:
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr(kube.app, "handle", bug)
+        answer = requests.get(f"{kube.url}/version", timeout=5)
+        assert (answer.status_code, answer.json()["reason"]) == (500, "InternalError")
+    assert "RuntimeError: a bug" in capsys.readouterr().err

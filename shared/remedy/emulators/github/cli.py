@@ -56,9 +56,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"GitHub emulator: {served.url}", flush=True)
     print(f"token ({args.login}): {emulator.token}", flush=True)
     print(f"admin token: {emulator.admin_token}", flush=True)
-    return foreground.serve_until_stopped(
-        serve_forever=served.serve_forever, close=served.server.server_close
-    )
+    return foreground.serve_until_stopped(serve_forever=served.serve_forever, close=served.stop)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,7 +9,8 @@ Module map: ``store`` (objects, resourceVersions, event log) → ``cluster`` and
 ``lifecycle`` (the apiserver's verbs and deletion rules, using ``objects``,
 ``validation``, ``schemas``, ``patches``, ``crds``) → ``api`` (WSGI: auth, routing,
 ``handlers``, ``watch``, ``tables``, ``discovery``, ``openapi``, ``faults``,
-``protobuf``) → ``server`` (:class:`KubeEmulator`, on ``serving`` with ``tls``).
+``protobuf``) → ``server`` (:class:`KubeEmulator`, on ``remedy.platform.http_server``
+with ``tls``).
 
 Known differences from a real apiserver, none of which remedy relies on:
 

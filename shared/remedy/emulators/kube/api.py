@@ -13,6 +13,7 @@ from __future__ import annotations
 import hmac
 import socket
 import time
+import traceback
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
@@ -60,6 +61,13 @@ class KubeApi:
             response = self.handle(request)
         except ApiError as error:
             response = respond_error(error)
+        except ConnectionError:
+            raise  # a dropped connection (fault injection): no answer at all
+        except Exception:
+            # A bug in the emulator: answer as the apiserver does for a panic, and say
+            # why on stderr.
+            traceback.print_exc()
+            response = respond_error(errors.internal_error())
         return response(start_response)
 
     def handle(self, request: Request) -> Response:

@@ -201,3 +201,10 @@ def server_timeout(message: str) -> ApiError:
 def path_not_found() -> ApiError:
     """What the apiserver answers for a URL no API serves (empty details)."""
     return ApiError(404, "NotFound", "the server could not find the requested resource", {})
+
+
+def internal_error() -> ApiError:
+    """What the apiserver answers when a handler panics."""
+    return ApiError(
+        500, "InternalError", "an error on the server prevented the request from succeeding"
+    )

@@ -10,9 +10,8 @@ token the server checks.
 
 It serves HTTPS (self-signed, see ``tls``) by default because client-go sends no
 credentials to a plain-HTTP server; ``tls=False`` serves plain HTTP for clients that
-only need the Python client. The server is ``serving`` (keep-alive) rather than
-``remedy.platform.http_server``, which closes every connection — a TLS handshake per
-request otherwise.
+only need the Python client. ``remedy.platform.http_server`` keeps connections alive,
+so a client pays the TLS handshake once, not per request.
 """
 
 from __future__ import annotations
@@ -24,11 +23,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from remedy.emulators.kube import crds, kubeconfig, serving, tls
+from remedy.emulators.kube import crds, kubeconfig, tls
 from remedy.emulators.kube.api import KubeApi
 from remedy.emulators.kube.cluster import Cluster
 from remedy.emulators.kube.faults import Faults, Stats
 from remedy.emulators.kube.store import Store
+from remedy.platform import http_server
 
 if TYPE_CHECKING:
     import ssl
@@ -47,7 +47,6 @@ class KubeEmulator:
         tls: bool = True,
     ) -> None:
         self.token = token or secrets.token_urlsafe(24)
-        self.tls = tls
         self.ca_pem: bytes | None = None
         self._key_pem = b""
         if tls:
@@ -56,7 +55,7 @@ class KubeEmulator:
         self.cluster = Cluster(self.store)
         self.faults = Faults()
         self.stats = Stats()
-        self._served: serving.Served | None = None
+        self._served: http_server.ServedApp | None = None
         self.app = KubeApi(
             self.cluster,
             token=self.token,
@@ -85,7 +84,7 @@ class KubeEmulator:
     def bind(self, port: int = 0, *, host: str = "127.0.0.1") -> KubeEmulator:
         """Bind without serving yet (then :meth:`serve_forever`)."""
         self.store.reopen()
-        self._served = serving.bind(self.app, host=host, port=port, context=self._context())
+        self._served = http_server.make(self.app, host=host, port=port, context=self._context())
         return self
 
     def start(self, port: int = 0, *, host: str = "127.0.0.1") -> KubeEmulator:
@@ -112,8 +111,7 @@ class KubeEmulator:
     def url(self) -> str:
         if self._served is None:
             raise RuntimeError("the emulator is not serving; call start() first")
-        scheme = "https" if self.tls else "http"
-        return f"{scheme}://{self._served.host}:{self._served.port}"
+        return self._served.url
 
     @property
     def open_connections(self) -> int:
