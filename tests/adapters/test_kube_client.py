@@ -23,7 +23,7 @@ class LoaderHook:
     def __call__(self, configuration: client.Configuration) -> None:
         self.calls += 1
         configuration.api_key["BearerToken"] = f"token-{self.calls}"
-        configuration.refresh_api_key_hook = lambda c: self(c)
+        configuration.refresh_api_key_hook = self.__call__  # a fresh bound method
 
 
 class Clock:
@@ -64,9 +64,7 @@ def test_a_kubeconfig_client_keeps_authenticating_with_the_throttled_hook(
     try:
         assert isinstance(api.configuration.refresh_api_key_hook, ThrottledRefresh)
         core = client.CoreV1Api(api)
-        statuses: list[Any] = [
-            core.list_namespace(_preload_content=False).status for _ in range(3)
-        ]
+        statuses: list[Any] = [core.list_namespace(_preload_content=False).status for _ in range(3)]
         assert statuses == [200, 200, 200]
         assert api.configuration.api_key["BearerToken"] == f"Bearer {emulator.token}"
     finally:
