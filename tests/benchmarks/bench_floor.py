@@ -14,8 +14,8 @@ floor of its latency at concurrency 1.
 
 from __future__ import annotations
 
+import io
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,7 +24,9 @@ from typing import Any
 import requests
 
 from remedy.platform.ports import free_port
+from remedy.platform.processes import Supervisor
 from tests.benchmarks.load import summary_ms
+from tests.support.cpu import cpu_seconds
 
 SOURCE = Path(__file__).parent / "floor" / "main.py"
 DELIVERIES_PER_REMEDIATION = 7
@@ -46,56 +48,34 @@ HEADERS = {
 BODY = b'{"task_id": 1, "repository": "5dlabs/cto", "epoch": 1}'
 
 
-def _cpu_seconds(pid: int) -> float:
-    """utime+stime of ``pid`` and its children (gunicorn's worker), from /proc."""
-    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    own = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
-    return own + sum(_cpu_seconds(int(child)) for child in children)
-
-
-def _wait_listening(url: str, session: requests.Session, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the floor function exited with {server.returncode}")
-        try:
-            session.post(url, data=BODY, headers=HEADERS, timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.05)  # the process is still starting; nothing to wait on but the port
-    raise RuntimeError("the floor function did not start listening within 30 s")
-
-
 def run() -> dict[str, Any]:
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    server = subprocess.Popen(
-        [
-            sys.executable, "-m", "functions_framework",
-            "--source", str(SOURCE), "--target", "handle",
-            "--signature-type", "cloudevent", "--host", "127.0.0.1", "--port", str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    supervisor = Supervisor(out=io.StringIO())
     session = requests.Session()
     try:
-        _wait_listening(url, session, server)
+        server = supervisor.start(
+            "floor-function",
+            [
+                sys.executable, "-m", "functions_framework",
+                "--source", str(SOURCE), "--target", "handle",
+                "--signature-type", "cloudevent", "--host", "127.0.0.1", "--port", str(port),
+            ],
+        )  # fmt: skip
+        supervisor.wait_listening(server, "127.0.0.1", port)
         for _ in range(WARM_UP):
             session.post(url, data=BODY, headers=HEADERS).raise_for_status()
-        served_before, sent_before = _cpu_seconds(server.pid), time.process_time()
+        served_before, sent_before = cpu_seconds(server.proc.pid), time.process_time()
         latencies = []
         for _ in range(MEASURED):
             began = time.perf_counter()
             session.post(url, data=BODY, headers=HEADERS).raise_for_status()
             latencies.append(time.perf_counter() - began)
         sent = (time.process_time() - sent_before) * 1000 / MEASURED
-        served = (_cpu_seconds(server.pid) - served_before) * 1000 / MEASURED
+        served = (cpu_seconds(server.proc.pid) - served_before) * 1000 / MEASURED
     finally:
         session.close()
-        server.terminate()
-        server.wait(timeout=10)
+        supervisor.stop_all()
     per_hop = served + sent
     cpus = os.cpu_count() or 1
     floor = CONCURRENCY * DELIVERIES_PER_REMEDIATION * per_hop / cpus

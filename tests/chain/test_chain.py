@@ -15,7 +15,6 @@ push replaced changes nothing.
 from __future__ import annotations
 
 import copy
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +30,7 @@ from remedy.emulators.github.server import GitHubEmulator
 from remedy.emulators.kube import KubeEmulator
 from tests.chain import seed
 from tests.support.events import acked, post, push_event, reply
+from tests.support.waiting import eventually
 
 OLD = "1" * 40
 NEW = "2" * 40
@@ -306,9 +306,7 @@ def test_label_update_calls_github_while_another_step_holds_the_task_lock(
     github.reset_stats()
     with ThreadPoolExecutor(max_workers=1) as pool:
         first = pool.submit(post, apps["label-update"], cancelled)
-        deadline = time.monotonic() + 10
-        while sum(github.stats.values()) < 3 and time.monotonic() < deadline:
-            time.sleep(0.005)  # polling a condition, with a deadline
+        eventually(lambda: sum(github.stats.values()) == 3)
         assert seed.pr_labels(github, pr) == {"task-12", "remediation-in-progress"}
         assert not first.done(), "it waits for the lock only to record what it did"
         assert locks.release(held), "the lock stayed ours throughout"

@@ -24,6 +24,7 @@ from remedy.adapters.kube import KubeRemediationStates, api_client
 from remedy.domain.remediation import RemediationState
 from remedy.domain.signatures import sign
 from remedy.platform.up import LocalPlatform
+from tests.support.cpu import cpu_seconds
 
 REPO = "5dlabs/cto"
 AGENT_NS, ARGO_NS = "agent-platform", "argo"
@@ -622,16 +623,6 @@ def platform_cpu_seconds(harness: Harness) -> dict[str, float]:
     process (``"benchmark"``) holds the broker and the benchmark's own threads. Linux
     only (/proc).
     """
-    ticks = os.sysconf("SC_CLK_TCK")
-
-    def used(pid: int) -> float:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        except (FileNotFoundError, ProcessLookupError):
-            return 0.0
-        return (int(stat[11]) + int(stat[12])) / ticks + sum(used(int(c)) for c in children)
-
-    seconds = {name: used(pid) for name, pid in harness.platform.pids().items()}
+    seconds = {name: cpu_seconds(pid) for name, pid in harness.platform.pids().items()}
     seconds["benchmark"] = time.process_time()
     return seconds
