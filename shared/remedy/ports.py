@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from cloudevents.http import CloudEvent
 
 from remedy.domain.agents import AgentRun
+from remedy.domain.push_order import PushLog
 from remedy.domain.remediation import RemediationState
 
 
@@ -34,6 +35,7 @@ class SinkError(RuntimeError):
 
 
 JSON = Mapping[str, Any]
+T = TypeVar("T")
 Clock = Callable[[], datetime]
 
 
@@ -82,10 +84,15 @@ class Idempotency(Protocol):
         """
 
 
-class Epochs(Protocol):
-    """Per-task epochs: strictly increasing numbers, a newer one supersedes older work."""
+class PushLogs(Protocol):
+    """Each task's push log (:mod:`remedy.domain.push_order`), changed one caller at a time."""
 
-    def next(self, name: str) -> int: ...
+    def update(self, name: str, change: Callable[[PushLog], tuple[T, PushLog | None]]) -> T:
+        """Read ``name``'s log, apply ``change``, store the log it returns (None: keep).
+
+        Raises :class:`RetryLater` when the log is busy or unreachable; nothing
+        ``change`` decided has then taken effect.
+        """
 
 
 class Conflict(RetryLater):

@@ -19,7 +19,7 @@ from remedy.adapters.idempotency import LedgerIdempotency
 from remedy.adapters.kube import KubeAgentRuns, KubeRemediationStates, KubeWorkflows, api_client
 from remedy.adapters.kube_runs import KubeRemediationRuns
 from remedy.adapters.ledger import Ledger
-from remedy.adapters.redis_epochs import EpochCounter
+from remedy.adapters.redis_push_log import RedisPushLogs
 from remedy.adapters.redlock import Redlock
 from remedy.domain.agents import AgentPolicy
 from remedy.domain.feedback import DEFAULT_QA_AGENTS
@@ -57,7 +57,7 @@ def push_intake() -> PushIntake:
             branches=config.task_branch_pattern(),
         ),
         idempotency=idempotency,
-        epochs=EpochCounter(locks),
+        pushes=RedisPushLogs(locks),
     )
 
 
@@ -115,7 +115,7 @@ def label_update() -> LabelUpdate:
         tasks=_tasks(),
         idempotency=_redis()[1],
         labels=LabelSettings(
-            remove=config.label_list(None, "REMEDY_LABELS_REMOVE", "ready-for-qa"),
+            remove=_removed_labels(),
             add=config.label_list(None, "REMEDY_LABELS_ADD", "remediation-in-progress"),
         ),
     )
@@ -185,7 +185,8 @@ def reconciler(*, clock: Clock = utcnow, sink: EventSink | None = None) -> Recon
 
 def feedback_intake() -> FeedbackIntake:
     """feedback-intake: REMEDY_QA_AGENTS, REMEDY_FEEDBACK_MARKER, REMEDY_MAX_ITERATIONS (10),
-    REMEDY_LABEL_REMEDIATION, REMEDY_LABEL_FAILED, REMEDY_REX_* besides the rest."""
+    REMEDY_LABEL_REMEDIATION, REMEDY_LABEL_FAILED, REMEDY_LABELS_REMOVE (label-update's),
+    REMEDY_REX_* besides the rest."""
     return FeedbackIntake(
         settings=feedback_settings(
             os.environ,
@@ -194,6 +195,7 @@ def feedback_intake() -> FeedbackIntake:
             max_iterations=config.max_iterations(),
             remediation_label=_one_label("REMEDY_LABEL_REMEDIATION", "remediation-in-progress"),
             failed_label=_one_label("REMEDY_LABEL_FAILED", "failed-remediation"),
+            remove_labels=_removed_labels(),
         ),
         runs=KubeRemediationRuns(_kube(), namespace=config.coderun_namespaces()[0]),
         heads=PullHeadsClient.from_env(),
@@ -203,6 +205,11 @@ def feedback_intake() -> FeedbackIntake:
         idempotency=_redis()[1],
         branches=config.task_branch_pattern(),
     )
+
+
+def _removed_labels() -> tuple[str, ...]:
+    """What a remediation takes off the PR: label-update for a push, feedback-intake for QA."""
+    return config.label_list(None, "REMEDY_LABELS_REMOVE", "ready-for-qa")
 
 
 def _one_label(name: str, default: str) -> str:

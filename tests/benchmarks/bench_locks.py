@@ -1,10 +1,12 @@
-"""Lock latency on local redis-server masters: acquire+release, and epoch ``next()``.
+"""Lock latency on local redis-server masters: acquire+release, and a push taken into a
+task's push log (lock, quorum read, admit, quorum write, release).
 
 Starts its own N=1 and N=3 masters (never the test pool), warms up (connections,
 script caches, the fan-out's healthy-node path), then times ITERATIONS uncontended
-acquire+release pairs and epoch allocations with ``time.perf_counter``. Target: lock
-p99 <= 3 ms at N=3. Latency here is dominated by Python and the loopback round trips,
-so the numbers are the client's overhead, not Redis's.
+acquire+release pairs and push admissions (logs of up to 64 pushes) with
+``time.perf_counter``. Target: lock p99 <= 3 ms at N=3. Latency here is dominated by
+Python and the loopback round trips, so the numbers are the client's overhead, not
+Redis's.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
-from remedy.adapters.redis_epochs import EpochCounter
 from remedy.adapters.redis_fanout import NodeSet
 from remedy.adapters.redis_nodes import connect
+from remedy.adapters.redis_push_log import RedisPushLogs
 from remedy.adapters.redlock import Redlock
+from remedy.domain import push_order
 from remedy.platform.redis_servers import start_many
 
 ITERATIONS = 2000
@@ -55,21 +59,36 @@ def _measure(masters: int) -> dict[str, Any]:
     servers = start_many(masters)
     try:
         redlock = Redlock(NodeSet(connect([server.url for server in servers])))
-        epochs = EpochCounter(redlock)
+        logs = RedisPushLogs(redlock)
 
         def lock_cycle(number: int) -> None:
             grant = redlock.acquire(f"bench:lock:{number % 50}", timeout_s=0)
             if not redlock.release(grant):
                 raise RuntimeError("release failed in an uncontended benchmark")
 
-        def next_epoch(number: int) -> None:
-            epochs.next(f"bench:epoch:{number % 50}")
+        def admit_push(number: int) -> None:
+            candidate = push_order.Candidate(
+                ref="refs/heads/task-1",
+                before=f"{number:040x}",
+                after=f"{number + 1:040x}",
+                delivery=f"d-{number}",
+                pushed_at=datetime.now(UTC),
+                pusher="rex",
+            )
+
+            def change(
+                log: push_order.PushLog,
+            ) -> tuple[push_order.Admission, push_order.PushLog | None]:
+                admission = push_order.admit(log, candidate)
+                return admission, admission.log
+
+            logs.update(f"task:bench/bench#{number % 50}", change)
 
         return {
             "masters": masters,
             "iterations": ITERATIONS,
             "acquire_release": _time(lock_cycle),
-            "epoch_next": _time(next_epoch),
+            "push_admission": _time(admit_push),
         }
     finally:
         for server in servers:

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import redis
 from cloudevents.http import CloudEvent
 from kubernetes import client
 
@@ -207,19 +208,25 @@ def test_missing_pr_and_missing_workflow_are_recorded(
 
 
 def test_a_push_already_replaced_changes_nothing(
-    apps: dict[str, Any], custom: client.CustomObjectsApi, api: client.ApiClient
+    apps: dict[str, Any],
+    custom: client.CustomObjectsApi,
+    api: client.ApiClient,
+    redis_urls: list[str],
 ) -> None:
     seed.coderun(custom, "cleo-12", task=12, agent="5DLabs-Cleo", phase="Running")
     later = datetime.now(UTC) + timedelta(hours=1)
     newer = reply(
         apps["push-intake"], push(before=NEW, after=NEWER, delivery="d-5", pushed_at=later)
     )
-    # the replaced push even claims a later push time, so its epoch is the higher one:
-    # only the branch's own before → after chain can tell that it is the older push
-    older = reply(
-        apps["push-intake"],
-        push(before=OLD, after=NEW, delivery="d-6", pushed_at=later + timedelta(seconds=5)),
-    )
+    # the replaced push even claims a later push time: only the branch's own
+    # before → after chain can tell that it is the older push
+    replaced = push(before=OLD, after=NEW, delivery="d-6", pushed_at=later + timedelta(seconds=5))
+    acked(apps["push-intake"], replaced)
+    # were push-intake's push log lost (every Redis master flushed), it would take the
+    # replaced push in with a later epoch; agent-cancel applies the same rule
+    for url in redis_urls:
+        redis.Redis.from_url(url).flushall()
+    older = reply(apps["push-intake"], replaced)
     assert older.get_data()["epoch"] > newer.get_data()["epoch"]
     reply(apps["agent-cancel"], newer)
     before = annotations_of(custom, "cleo-12")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy
 import json
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,16 +27,9 @@ import pytest
 from cloudevents.conversion import to_structured
 from cloudevents.http import CloudEvent, from_http
 
-from remedy import config
-from remedy.adapters.ledger import Ledger
-from remedy.adapters.ledger_keys import LedgerKey
-from remedy.domain.pushes import PushPolicy, RemediationPush, classify
 from remedy.events.codec import encode_binary
-from remedy.events.github import push_facts
 from remedy.events.schemas import schema_file
 from remedy.events.tracing import trace_id
-from remedy.handlers.once import scoped_source
-from remedy.handlers.push_intake import fingerprint
 from tests.conftest import REFERENCE
 from tests.intake.conftest import function_app, load_payload
 
@@ -375,45 +367,3 @@ def test_reply_data_matches_its_json_schema(client: Any, reference_dir: Path) ->
     reply = reply_of(post_binary(client, push_event(rex_push(reference_dir))))
     schema = json.loads(schema_file(reply["type"]).read_text())
     jsonschema.validate(reply.get_data(), schema)
-
-
-def test_a_crashed_attempt_is_resumed_with_its_recorded_epoch(
-    client: Any, redis_urls: list[str], reference_dir: Path
-) -> None:
-    """A worker that allocated epoch 4242 and died before replying: the retry reuses it."""
-    event = push_event(rex_push(reference_dir))
-    policy = PushPolicy(
-        implementation_agents=config.implementation_agents({}),
-        branches=config.task_branch_pattern({}),
-    )
-    decision = classify(push_facts(event), policy)
-    assert isinstance(decision, RemediationPush)
-    ledger = Ledger.from_urls(redis_urls)
-    key = LedgerKey.for_event(scoped_source("push-intake", event["source"]), event["id"])
-    crashed = ledger.begin(key, fingerprint=fingerprint(decision), lease_s=0.05)
-    ledger.record_step(crashed, "epoch", {"epoch": 4242, "pushed_at": "2026-11-21T09:00:00+00:00"})
-    deadline = time.monotonic() + 5
-    while (entry := ledger.get(key)) and (entry.lease_remaining_s or 0) > 0:
-        assert time.monotonic() < deadline, "the crashed claim's lease never ran out"
-        time.sleep(0.01)  # waiting for the lease to lapse is the behaviour under test
-    reply = reply_of(post_binary(client, event))
-    assert reply.get_data()["epoch"] == 4242
-    assert reply.get_data()["pushed_at"] == "2026-11-21T09:00:00Z"
-    finished = ledger.get(key)
-    assert finished is not None and finished.attempts == 2
-
-
-def test_epochs_follow_the_push_order_not_the_arrival_order(
-    client: Any, reference_dir: Path
-) -> None:
-    """GitHub delivers in any order; the epoch leads with GitHub's push time, so the
-    push made later has the newer epoch even when it arrives first."""
-    later = rex_push(reference_dir, after="3" * 40, repository__pushed_at=1_700_000_100)
-    earlier = rex_push(reference_dir, after="2" * 40, repository__pushed_at=1_700_000_050)
-    first = reply_of(post_binary(client, push_event(later, delivery="late-1")))
-    second = reply_of(post_binary(client, push_event(earlier, delivery="late-2")))
-    assert first.get_data()["epoch"] > second.get_data()["epoch"]
-    same_second = rex_push(reference_dir, after="4" * 40, repository__pushed_at=1_700_000_100)
-    third = reply_of(post_binary(client, push_event(same_second, delivery="late-3")))
-    assert third.get_data()["epoch"] != first.get_data()["epoch"], "unique within a second"
-    assert third.get_data()["epoch"] // 1000 == first.get_data()["epoch"] // 1000

@@ -7,9 +7,8 @@ in it: which heads were pushed in which order, the current epoch, every cancella
 and whether its agent is confirmed stopped, whether the labels were reset, a resume
 kept for a workflow not yet at its suspend point, and a bounded history.
 
-Ordering pushes: epochs follow arrival, but pushes can arrive out of order. A push's
-``before`` is the branch head it replaced, so a push whose head some known push
-replaced is stale however late it arrived, and must not undo newer work.
+The admitted pushes (``heads``) are ordered by :mod:`remedy.domain.push_order`, the
+one rule every path uses: identity, then the branch's chain, then push time.
 """
 
 from __future__ import annotations
@@ -19,7 +18,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from remedy.domain.agents import format_time, parse_time
+from remedy.domain.agents import format_time
+from remedy.domain.push_order import Push
 
 MAX_HEADS = 50
 MAX_HISTORY = 100
@@ -34,11 +34,19 @@ class _Model(BaseModel):
 
 
 class Head(_Model):
+    """An admitted push: its head ``sha``, the ``before`` it replaced, its epoch."""
+
     sha: str
     before: str
     epoch: int
     delivery: str
     pushed_at: str
+    ref: str = ""
+    """The pushed ref (absent in states written before refs were recorded)."""
+
+    @property
+    def push(self) -> Push:
+        return Push(ref=self.ref, before=self.before, after=self.sha, epoch=self.epoch)
 
 
 class Cancellation(_Model):
@@ -68,6 +76,8 @@ class KeptResume(_Model):
     epoch: int
     delivery: str
     target_stage: str
+    head: str = ""
+    """The pushed head a remediation resume is for ("" for stage events)."""
     reason: str
     kept_at: str
 
@@ -108,30 +118,10 @@ class RemediationState(_Model):
 
     # -- pushes -----------------------------------------------------------------
 
-    def superseded_by(self, head: Head) -> Head | None:
-        """The known push that replaced ``head`` (so ``head`` is stale), if any."""
-        for known in self.heads:
-            if known.before == head.sha and known.sha != head.sha and known.epoch != head.epoch:
-                return known
-        return None
-
-    def newer_heads(self, head: Head) -> frozenset[str]:
-        """Heads pushed after ``head``: by the branch's chain of before → after, or later
-        by GitHub's push time."""
-        mine = parse_time(head.pushed_at)
-        newer: set[str] = {
-            known.sha
-            for known in self.heads
-            if mine is not None
-            and (theirs := parse_time(known.pushed_at)) is not None
-            and theirs > mine
-        }
-        frontier = {head.sha}
-        while frontier:
-            following = {k.sha for k in self.heads if k.before in frontier} - newer - {head.sha}
-            newer |= following
-            frontier = following
-        return frozenset(newer)
+    @property
+    def pushes(self) -> list[Push]:
+        """The admitted pushes, as :mod:`remedy.domain.push_order` compares them."""
+        return [head.push for head in self.heads]
 
     def record_head(self, head: Head) -> None:
         if all(known.epoch != head.epoch for known in self.heads):

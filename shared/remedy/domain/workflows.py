@@ -9,16 +9,25 @@ adapter does the update with a resourceVersion precondition.
 The contract with the play workflow template (what remedy guarantees when it resumes
 for a remediation): ``current-stage`` is ``waiting-pr-created``, ``previous-stage`` is
 the stage it was at, annotation ``remedy.dev/epoch`` is the remediation's epoch and
-``remedy.dev/resume-reason`` is ``remediation``. What the workflow does once resumed
-(loop back to the quality stage) is the template's business.
+``remedy.dev/resume-reason`` is ``remediation``, ``remedy.dev/head-sha`` is the pushed
+head and ``remedy.dev/resumed-heads`` lists the heads it was reset for (newest last).
+What the workflow does once resumed (loop back to the quality stage) is the template's
+business.
+
+The workflow itself is the record that a push's resume happened, so it is what says a
+resume is no longer owed (:func:`not_owed`): each push resets and resumes the workflow
+at most once, and once it was resumed for a push, no suspend point it reaches later is
+resumed for that push or any push that push contains.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from remedy.domain import push_order
 from remedy.domain.stages import Stage
 
 STAGE_LABEL = "current-stage"
@@ -28,6 +37,10 @@ TYPE_LABEL = "workflow-type"
 PLAY = "play-orchestration"
 EPOCH_ANNOTATION = "remedy.dev/epoch"
 REASON_ANNOTATION = "remedy.dev/resume-reason"
+HEAD_ANNOTATION = "remedy.dev/head-sha"
+RESUMED_HEADS_ANNOTATION = "remedy.dev/resumed-heads"
+MAX_RESUMED_HEADS = 20
+"""Heads a workflow remembers having been reset and resumed for (the newest)."""
 RESUMED_BY = "remedy"
 
 Workflow = dict[str, Any]
@@ -45,11 +58,36 @@ def stage(workflow: Workflow) -> Stage:
     return Stage.parse(labels_of(workflow).get(STAGE_LABEL))
 
 
-def epoch(workflow: Workflow) -> int:
+def epoch_of(workflow: Workflow) -> int:
     try:
         return int(annotations_of(workflow).get(EPOCH_ANNOTATION, "0"))
     except ValueError:
         return 0
+
+
+def resumed_heads(workflow: Workflow) -> list[str]:
+    """The heads remedy reset and resumed the workflow for, oldest first."""
+    listed = annotations_of(workflow).get(RESUMED_HEADS_ANNOTATION, "")
+    return [head for head in listed.split(",") if head]
+
+
+def not_owed(
+    workflow: Workflow, *, epoch: int, head: str, known: Sequence[push_order.Push]
+) -> str | None:
+    """Why a remediation resume for ``head`` at ``epoch`` is no longer owed, if it is not.
+
+    It is owed only while nothing newer has happened: not once the workflow was reset
+    for a newer push (a larger epoch), nor once it was reset for ``head`` itself (under
+    any epoch) or for a head that contains it through the branch's ``known`` chain.
+    """
+    name = workflow.get("metadata", {}).get("name", "the workflow")
+    if epoch_of(workflow) > epoch:
+        return f"{name} was already resumed for a newer push (epoch {epoch_of(workflow)})"
+    for resumed_head in reversed(resumed_heads(workflow)):
+        if head and push_order.contained_in(head, resumed_head, known):
+            which = "itself" if resumed_head == head else f"{resumed_head[:12]}, which contains it"
+            return f"{name} was already resumed for {head[:12]} ({which}): nothing owed"
+    return None
 
 
 @dataclass(frozen=True)
@@ -98,8 +136,11 @@ def resumed(workflow: Workflow, *, now: str, by: str = RESUMED_BY, why: str = ""
     return result
 
 
-def moved(workflow: Workflow, *, target: Stage, epoch_value: int, reason: str) -> Workflow:
-    """A copy at stage ``target`` (previous stage recorded, epoch and reason annotated)."""
+def moved(
+    workflow: Workflow, *, target: Stage, epoch_value: int, reason: str, head: str = ""
+) -> Workflow:
+    """A copy at stage ``target`` (previous stage recorded; epoch, reason and, for a
+    push, its head annotated and added to the resumed heads)."""
     result = copy.deepcopy(workflow)
     metadata = result.setdefault("metadata", {})
     workflow_labels = metadata.setdefault("labels", {})
@@ -108,4 +149,8 @@ def moved(workflow: Workflow, *, target: Stage, epoch_value: int, reason: str) -
     workflow_annotations = metadata.setdefault("annotations", {})
     workflow_annotations[EPOCH_ANNOTATION] = str(epoch_value)
     workflow_annotations[REASON_ANNOTATION] = reason
+    if head:
+        workflow_annotations[HEAD_ANNOTATION] = head
+        heads = [h for h in resumed_heads(workflow) if h != head] + [head]
+        workflow_annotations[RESUMED_HEADS_ANNOTATION] = ",".join(heads[-MAX_RESUMED_HEADS:])
     return result

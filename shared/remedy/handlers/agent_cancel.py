@@ -1,9 +1,10 @@
 """agent-cancel's core: stop the obsolete review work of a task, never anything else.
 
-For "remediation requested" (task T, head S, epoch E), under T's lock: a push that a
-known later push already replaced is stale and changes nothing; otherwise the task moves
-to epoch E, and each downstream agent's run that is not already working on S (or a newer
-head) is stopped — deleted at once when it has not started, otherwise asked to stop
+For "remediation requested" (task T, head S, epoch E), under T's lock: a push that is
+not the task's newest by :mod:`remedy.domain.push_order` (a duplicate of an admitted
+push, replaced by a known push, older than the task's epoch) changes nothing; otherwise
+the task moves to epoch E, and each downstream agent's run that is not already working
+on S (or a newer head) is stopped — deleted at once when it has not started, otherwise asked to stop
 (two-phase: a cancellation request on the CodeRun, guarded by its resourceVersion, that
 the agent acknowledges through control-api; the reconciler forces it after the grace
 period). Every outcome lands in the task's remediation state, which then says whether
@@ -17,8 +18,9 @@ from typing import Any
 
 from cloudevents.http import CloudEvent
 
-from remedy.domain import agents
+from remedy.domain import agents, push_order
 from remedy.domain.agents import Obsolescence
+from remedy.domain.branches import BRANCH_PREFIX
 from remedy.domain.remediation import Head
 from remedy.events import catalogue, tracing
 from remedy.events.codec import event_id, task_event
@@ -26,7 +28,7 @@ from remedy.events.models import AgentsCancelled, CancellationRequested, Remedia
 from remedy.handlers.cancelling import Canceller, CancelRequest
 from remedy.handlers.once import ack, fingerprint_of, reply, run_once
 from remedy.handlers.results import Outcome
-from remedy.handlers.tasks import TaskStep, TaskSteps
+from remedy.handlers.tasks import TaskSteps
 from remedy.ports import Idempotency, Rejected, Steps
 
 log = logging.getLogger("remedy.agent_cancel")
@@ -77,9 +79,11 @@ class AgentCancel:
                 epoch=request.epoch,
                 delivery=request.delivery_id,
                 pushed_at=agents.format_time(request.pushed_at),
+                ref=BRANCH_PREFIX + request.branch,
             )
-            reason = _superseded(task, head)
-            if reason:
+            verdict = push_order.judge(head.push, state.pushes, floor=state.epoch)
+            if not isinstance(verdict, push_order.Newest):
+                reason = push_order.describe(verdict, head.push)
                 state.log(
                     at=now,
                     epoch=request.epoch,
@@ -98,7 +102,7 @@ class AgentCancel:
                 task_id=request.task_id,
                 head_sha=request.after_sha,
                 pushed_at=request.pushed_at,
-                newer_heads=state.newer_heads(head),
+                newer_heads=push_order.newer_heads(head.push, state.pushes),
             )
             outcomes = self._canceller.cancel(
                 task,
@@ -168,17 +172,3 @@ class AgentCancel:
             )
             task.save()
         return ack(note)
-
-
-def _superseded(task: TaskStep, head: Head) -> str | None:
-    for known in task.state.heads:
-        if known.delivery == head.delivery and known.epoch != head.epoch:
-            # the same delivery admitted before under another epoch: push-intake ran it
-            # twice (its ledger record was lost); the task's state is the backstop
-            return f"duplicate: delivery {head.delivery} was admitted as epoch {known.epoch}"
-    newer = task.state.superseded_by(head)
-    if newer is not None:
-        return f"superseded: head {head.sha[:12]} was already replaced by {newer.sha[:12]}"
-    if head.epoch < task.state.epoch and all(h.epoch != head.epoch for h in task.state.heads):
-        return f"superseded: epoch {head.epoch} is older than the task's epoch {task.state.epoch}"
-    return None

@@ -13,13 +13,14 @@ header makes a retried request produce the same event id, so it is handled once.
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
 from cloudevents.http import CloudEvent
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from remedy import untrusted_json
+from remedy.domain import push_order
 from remedy.domain.identifiers import InvalidIdentifier, Repository, validate_delivery_id
 from remedy.domain.remediation import RemediationState
 from remedy.events import tracing
@@ -42,9 +43,9 @@ class CancelBody(BaseModel):
 
 def parse_body(body: bytes) -> CancelBody:
     try:
-        raw = json.loads(body or b"null")
-    except ValueError:
-        raise bad_request('the body is not JSON: send {"reason": "..."}') from None
+        raw = untrusted_json.loads(body or b"null")
+    except untrusted_json.NotJson as exc:
+        raise bad_request(f'the body is not JSON ({exc}): send {{"reason": "..."}}') from None
     if not isinstance(raw, dict):
         raise bad_request('the body must be a JSON object such as {"reason": "..."}')
     try:
@@ -81,18 +82,18 @@ def cancellation_event(
     caller: Principal,
     correlation_id: str,
 ) -> CloudEvent:
-    if state is None or not state.heads or state.epoch < 1:
+    newest = push_order.newest(state.pushes) if state is not None else None
+    if state is None or newest is None or state.epoch < 1:
         raise conflict(
             f"task {task_id} has no remediation yet (no push seen): nothing to cancel against"
         )
     if request.repository is not None and request.repository.lower() != state.repository.lower():
         raise conflict(f"task {task_id} belongs to {state.repository}, not {request.repository}")
-    newest = max(state.heads, key=lambda head: head.epoch)
     data = CancellationRequested(
         task_id=task_id,
         repository=state.repository,
         pr_number=state.pr_number,
-        head_sha=newest.sha,
+        head_sha=newest.after,
         correlation_id=correlation_id,
         epoch=state.epoch,
         reason=request.reason,

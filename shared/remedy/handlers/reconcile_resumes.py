@@ -70,6 +70,7 @@ class KeptResumes:
             result = self.applier.apply(
                 task,
                 epoch=kept.epoch,
+                head=kept.head or _head_of(state, kept.epoch),
                 delivery=kept.delivery,
                 target=_stage(kept),
                 reason=kept.reason,
@@ -104,12 +105,23 @@ def _remediation_candidate(state: RemediationState) -> KeptResume | None:
 
 
 def _ready_remediation(state: RemediationState, workflow: Workflow | None) -> KeptResume | None:
+    """The kept remediation resume, when the workflow can take it or it is no longer owed
+    (the applier then drops it with that reason)."""
     kept = _remediation_candidate(state)
     if kept is None or workflow is None:
         return None
-    if wf.suspended(workflow) or wf.finished(workflow) or wf.epoch(workflow) > kept.epoch:
+    head = kept.head or _head_of(state, kept.epoch)
+    if (
+        wf.suspended(workflow)
+        or wf.finished(workflow)
+        or wf.not_owed(workflow, epoch=kept.epoch, head=head, known=state.pushes)
+    ):
         return kept
     return None
+
+
+def _head_of(state: RemediationState, epoch: int) -> str:
+    return next((h.sha for h in state.heads if h.epoch == epoch), "")
 
 
 def _ready_stages(state: RemediationState, workflow: Workflow | None) -> list[KeptResume]:

@@ -50,21 +50,26 @@ class ResumeApplier:
         task: TaskStep,
         *,
         epoch: int,
+        head: str,
         delivery: str,
         target: Stage,
         reason: str,
         now: datetime,
     ) -> Resumed:
-        """Resume the task's workflow to ``target`` for ``epoch`` (or keep it for later)."""
+        """Resume the task's workflow to ``target`` for the push of ``head`` at ``epoch``
+        (or keep it for later, while it is owed)."""
         state = task.state
         for _ in range(CONFLICT_RETRIES):
             workflow = self.workflows.find(state.task_id)
-            result = self._decide(workflow, epoch=epoch, target=target, reason=reason)
+            result = self._decide(
+                workflow, epoch=epoch, head=head, target=target, reason=reason, task=task
+            )
             if isinstance(result, Resumed):
                 return self._settle(
                     task,
                     result,
                     epoch=epoch,
+                    head=head,
                     delivery=delivery,
                     target=target,
                     reason=reason,
@@ -88,19 +93,31 @@ class ResumeApplier:
                 to_stage=str(target),
             )
             return self._settle(
-                task, done, epoch=epoch, delivery=delivery, target=target, reason=reason, now=now
+                task,
+                done,
+                epoch=epoch,
+                head=head,
+                delivery=delivery,
+                target=target,
+                reason=reason,
+                now=now,
             )
         raise Conflict(f"task {state.task_id}'s workflow kept changing during the resume")
 
     def _decide(
-        self, workflow: dict[str, Any] | None, *, epoch: int, target: Stage, reason: str
+        self,
+        workflow: dict[str, Any] | None,
+        *,
+        epoch: int,
+        head: str,
+        target: Stage,
+        reason: str,
+        task: TaskStep,
     ) -> Resumed | dict[str, Any]:
         if workflow is None:
             return Resumed(False, "no play workflow for the task yet: resume kept")
         name = workflow["metadata"]["name"]
-        if wf.epoch(workflow) > epoch:
-            return Resumed(False, f"{name} is already at epoch {wf.epoch(workflow)}")
-        if wf.epoch(workflow) == epoch and wf.stage(workflow) is target:
+        if wf.epoch_of(workflow) == epoch:
             # the workflow itself records that this epoch's resume was applied (our state
             # save may have failed after it): the fence at the resource, never a second one
             previous = wf.labels_of(workflow).get(wf.PREVIOUS_STAGE_LABEL, "")
@@ -111,6 +128,9 @@ class ResumeApplier:
                 from_stage=previous,
                 to_stage=str(target),
             )
+        dropped = wf.not_owed(workflow, epoch=epoch, head=head, known=task.state.pushes)
+        if dropped:
+            return Resumed(False, f"{dropped}; resume dropped")
         if wf.finished(workflow):
             return Resumed(False, f"{name} has finished")
         source = wf.stage(workflow)
@@ -119,7 +139,7 @@ class ResumeApplier:
             return Resumed(False, f"{name}: {move.reason}")
         if not wf.suspended(workflow):
             return Resumed(False, f"{name} is not at a suspend point yet ({source}): resume kept")
-        return wf.moved(workflow, target=target, epoch_value=epoch, reason=reason)
+        return wf.moved(workflow, target=target, epoch_value=epoch, reason=reason, head=head)
 
     def _settle(
         self,
@@ -127,6 +147,7 @@ class ResumeApplier:
         result: Resumed,
         *,
         epoch: int,
+        head: str,
         delivery: str,
         target: Stage,
         reason: str,
@@ -140,6 +161,7 @@ class ResumeApplier:
         elif result.note.endswith("resume kept"):
             state.kept_resume = KeptResume(
                 epoch=epoch,
+                head=head,
                 delivery=delivery,
                 target_stage=str(target),
                 reason=reason,
@@ -157,7 +179,7 @@ class ResumeApplier:
 def _shows(workflow: dict[str, Any], *, epoch: int, target: Stage) -> bool:
     return (
         wf.stage(workflow) is target
-        and wf.epoch(workflow) >= epoch
+        and wf.epoch_of(workflow) >= epoch
         and not wf.active_suspend_nodes(workflow)
         and not (workflow.get("spec") or {}).get("suspend")
     )

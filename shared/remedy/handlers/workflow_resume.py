@@ -95,6 +95,7 @@ class WorkflowResume:
             result = self._applier.apply(
                 task,
                 epoch=epoch,
+                head=data.head_sha,
                 delivery=next(
                     (h.delivery for h in state.heads if h.epoch == epoch), data.correlation_id
                 ),
