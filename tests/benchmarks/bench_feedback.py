@@ -12,8 +12,10 @@ fresh task (a PR labelled ready-for-qa and ``task-<id>``, a play workflow); the
 platform is ``remedy up`` in-process with the reconciler not ticking, and every
 function is warmed up first (the first event of each kind after start is reported as
 cold, for information). Afterwards each run's labels, each PR's labels and each
-workflow are checked. GitHub and Kubernetes requests per event are counted as in
-bench_remediation: emulator counters zeroed after seeding, read once the broker is idle.
+workflow are checked (the feedback's PR: ready-for-qa off, exactly ``task-<id>``,
+remediation-in-progress, iteration-1). GitHub and Kubernetes requests per event are
+counted as in bench_remediation: emulator counters zeroed after seeding, read once the
+broker is idle; a feedback costs 2 GitHub requests (DELETE ready-for-qa, POST labels).
 
 No target is given for these; the informative one is p99 ≤ 150 ms one at a time.
 """
@@ -128,7 +130,7 @@ class Bench:
             labels = self.harness.labels(self.prs[task])
             if run is None or run["metadata"]["labels"].get("task-id") != str(task):
                 found.append(f"task {task}: no Rex remediation run for iteration 1")
-            elif not {"remediation-in-progress", "iteration-1"} <= labels:
+            elif labels != {f"task-{task}", "remediation-in-progress", "iteration-1"}:
                 found.append(f"task {task}: PR labels {sorted(labels)}")
         found += [
             f"task {task}: {APPROVED} not resumed"

@@ -1,10 +1,12 @@
 """The feedback loop and stage-aware resumes, end to end: gateway → broker → functions.
 
 Covers, on the local platform with signed webhooks: a Tess feedback comment creates exactly
-one Rex remediation run (iteration 1) and the right labels; the same delivery twice and two
-different comments in quick succession give iterations 1 and 2 and no extra runs; a review
-with changes_requested counts as feedback; the eleventh feedback (default maximum 10) makes
-no run and marks the PR failed-remediation; an approval that arrives before the workflow
+one Rex remediation run (iteration 1) and moves the labels (ready-for-qa off: the labels
+after are exactly task-<id>, remediation-in-progress, iteration-<n>); the same delivery
+twice and two different comments in quick succession give iterations 1 and 2 and no extra
+runs; a review with changes_requested counts as feedback and moves the labels the same
+way; the eleventh feedback (default maximum 10) makes no run, marks the PR
+failed-remediation and takes ready-for-qa off; an approval that arrives before the workflow
 reached waiting-pr-approved resumes it when it gets there (the reconciler applies the kept
 event); ready-for-qa added by a person does nothing.
 """
@@ -55,19 +57,15 @@ def test_feedback_comments_start_counted_rex_runs(platform: Harness) -> None:
     pr = platform.seed_task(201)
     feedback(platform, task=201, pr=pr, comment_id=9001, delivery="fb-201-1")
     wait_until(lambda: iterations(platform, 201) == [1], timeout=20, what="iteration 1's run")
-    wait_until(
-        lambda: {"remediation-in-progress", "iteration-1"} <= platform.labels(pr),
-        timeout=10,
-        what="the run's labels",
-    )
+    after = {"task-201", "remediation-in-progress", "iteration-1"}  # QA took ready-for-qa off
+    wait_until(lambda: platform.labels(pr) == after, timeout=10, what="the run's labels")
 
     feedback(platform, task=201, pr=pr, comment_id=9001, delivery="fb-201-1")  # same delivery
     feedback(platform, task=201, pr=pr, comment_id=9002, delivery="fb-201-2")
     feedback(platform, task=201, pr=pr, comment_id=9003, delivery="fb-201-3")
     wait_until(lambda: iterations(platform, 201) == [1, 2, 3], timeout=20, what="iterations 2, 3")
-    wait_until(lambda: "iteration-3" in platform.labels(pr), timeout=10, what="the label")
-    labels = platform.labels(pr)
-    assert "iteration-1" not in labels and "iteration-2" not in labels
+    after = {"task-201", "remediation-in-progress", "iteration-3"}
+    wait_until(lambda: platform.labels(pr) == after, timeout=10, what="iteration 3's labels")
     state = platform.remediation(201)
     assert state is not None and state.iteration == 3
 
@@ -80,6 +78,8 @@ def test_a_changes_requested_review_counts_as_feedback(platform: Harness) -> Non
         == 202
     )
     wait_until(lambda: iterations(platform, 202) == [1], timeout=20, what="the review's run")
+    after = {"task-202", "remediation-in-progress", "iteration-1"}
+    wait_until(lambda: platform.labels(pr) == after, timeout=10, what="the review's labels")
 
 
 def test_the_eleventh_feedback_is_refused_and_marks_the_pr(platform: Harness) -> None:
@@ -91,6 +91,7 @@ def test_the_eleventh_feedback_is_refused_and_marks_the_pr(platform: Harness) ->
     wait_until(
         lambda: "failed-remediation" in platform.labels(pr), timeout=20, what="failed-remediation"
     )
+    assert "ready-for-qa" not in platform.labels(pr)
     assert len(iterations(platform, 203)) == 10
     state = platform.remediation(203)
     assert state is not None and state.human_intervention_required

@@ -2,16 +2,16 @@
 
 Covers: a Tess comment with the marker on a PR creates exactly one Rex run (the CRD's
 required fields, iteration 1, the labels and env the issue asks for), cancels Tess's
-and Cleo's runs and leaves Rex's and another task's alone, and labels the PR
-remediation-in-progress + iteration-1; the same delivery twice replays the same reply
-with no second run; a second comment is iteration 2 (iteration-1 label dropped); the
-same comment in another delivery is a duplicate; a changes_requested review counts,
-its task found by label or by head branch; a comment whose PR has no task label gets
-its task from one read of the PR; GitHubSource's struct (no issue.pull_request) is
-recognised by its URL; structured-mode events work; the feedback past the maximum
-(3, and the default 10) makes no run, labels the PR failed-remediation and records
-that a person must step in; everything that is not feedback is acknowledged with no
-effect; malformed events are rejected with 400.
+and Cleo's runs and leaves Rex's and another task's alone, and moves the PR's labels
+(-ready-for-qa +remediation-in-progress +iteration-1); the same delivery twice replays
+the same reply with no second run; a second comment is iteration 2 (iteration-1 label
+dropped); the same comment in another delivery is a duplicate; a changes_requested
+review counts, its task found by label or by head branch; a comment whose PR has no
+task label gets its task from one read of the PR; GitHubSource's struct (no
+issue.pull_request) is recognised by its URL; structured-mode events work; the
+feedback past the maximum (3, and the default 10) makes no run, labels the PR
+failed-remediation and records that a person must step in; everything that is not
+feedback is acknowledged with no effect; malformed events are rejected with 400.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def test_a_feedback_comment_creates_one_rex_run_cancels_review_work_and_labels_t
     for untouched in ("rex-12", "cleo-13"):
         annotations = (support.coderun(custom, untouched) or {})["metadata"].get("annotations")
         assert agents.CANCEL_REQUESTED_AT not in (annotations or {})
-    assert {"remediation-in-progress", "iteration-1"} <= seed.pr_labels(github, pr)
+    assert seed.pr_labels(github, pr) == {"task-12", "remediation-in-progress", "iteration-1"}
     saved = support.state(api)
     assert saved is not None
     assert (saved.iteration, saved.feedback_ids, saved.pr_number) == (1, ["comment:501"], pr.number)

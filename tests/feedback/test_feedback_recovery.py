@@ -4,7 +4,8 @@ Covers: a failure after the iteration was counted (the CodeRun create answers 50
 is retried with the *same* iteration and creates the run then; a failure after every
 outside write (the final state save) is retried without a second run or label write;
 feedback resumed after a newer iteration was counted still gets its run but leaves
-the labels to the newer iteration; feedback arriving at once from several threads —
+the labels to the newer iteration (no GitHub request: a ready-for-qa put back since
+stays); feedback arriving at once from several threads —
 different comments, and one delivery twice — is counted 1..n with one run per
 iteration, never two runs for one iteration and none for a duplicate.
 """
@@ -27,6 +28,7 @@ from tests.support.events import acked, post, reply
 
 pytestmark = pytest.mark.usefixtures("agents")
 ADD_LABELS = "POST /repos/{owner}/{repo}/issues/{number}/labels"
+REMOVE_LABEL = "DELETE /repos/{owner}/{repo}/issues/{number}/labels/{name}"
 
 
 def test_a_failure_after_counting_is_retried_with_the_same_iteration(
@@ -78,7 +80,7 @@ def test_a_failure_after_every_outside_write_is_retried_without_repeating_them(
 
     assert support.data_of(retried)["iteration"] == 1
     assert kube.stats.snapshot().get("create coderuns") == 1
-    assert github.backend.stats.requests().get(ADD_LABELS) == 1
+    assert github.backend.stats.requests() == {REMOVE_LABEL: 1, ADD_LABELS: 1}
     saved = support.state(api)
     assert saved is not None
     assert saved.iteration == 1
@@ -97,6 +99,8 @@ def test_feedback_resumed_after_a_newer_iteration_keeps_the_newer_labels(
     assert post(app, older).status_code == 503
     newer = reply(app, comment(comment_id=3202, number=pr.number))
     assert support.data_of(newer)["iteration"] == 2
+    github.model.labels.add(pr.ref, ["ready-for-qa"])  # Cleo passed iteration 2's work
+    github.backend.stats.reset()
 
     resumed = reply(app, older)
 
@@ -105,9 +109,13 @@ def test_feedback_resumed_after_a_newer_iteration_keeps_the_newer_labels(
         "rex-remediation-t12-i1",
         "rex-remediation-t12-i2",
     }
-    labels = seed.pr_labels(github, pr)
-    assert "iteration-2" in labels
-    assert "iteration-1" not in labels
+    assert seed.pr_labels(github, pr) == {
+        "task-12",
+        "remediation-in-progress",
+        "iteration-2",
+        "ready-for-qa",
+    }
+    assert github.backend.stats.requests() == {}  # no label write for the older iteration
 
 
 def test_concurrent_feedback_is_counted_once_each_with_one_run_per_iteration(

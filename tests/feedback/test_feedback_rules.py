@@ -6,7 +6,8 @@ state), the marker's normalisation (emphasis, case, whitespace, variation select
 and a configured marker; counting (iteration follows the state's, bounded id memory,
 human intervention past the maximum); the remediation CodeRun (deterministic name,
 every field the CRD requires, defaults and configured values); settings parsing
-(the GitHub App from the implementation logins, docs repository forms, bad values).
+(the GitHub App from the implementation logins, docs repository forms, the labels
+QA feedback removes, bad values).
 """
 
 from __future__ import annotations
@@ -171,6 +172,7 @@ def test_settings_from_the_environment() -> None:
         max_iterations=4,
         remediation_label="remediating",
         failed_label="needs-human",
+        remove_labels=("ready-for-qa", "qa-in-progress"),
     )
 
     assert settings.policy.marker == "❌ Changes needed"
@@ -180,6 +182,7 @@ def test_settings_from_the_environment() -> None:
     assert run.docs_repository_url == "https://github.com/5dlabs/docs"
     assert run.working_directory == "services/login"
     assert (settings.max_iterations, settings.failed_label) == (4, "needs-human")
+    assert settings.remove_labels == ("ready-for-qa", "qa-in-progress")
 
 
 @pytest.mark.parametrize(
@@ -200,6 +203,7 @@ def test_bad_settings_name_the_variable(env: dict[str, str], message: str) -> No
             max_iterations=10,
             remediation_label="remediation-in-progress",
             failed_label="failed-remediation",
+            remove_labels=("ready-for-qa",),
         )
 
 
@@ -211,6 +215,7 @@ def test_the_docs_repository_may_be_a_url_and_the_app_needs_a_login() -> None:
         max_iterations=10,
         remediation_label="remediation-in-progress",
         failed_label="failed-remediation",
+        remove_labels=("ready-for-qa",),
     )
     assert settings.run.docs_repository_url == "https://github.com/5dlabs/docs"
     with pytest.raises(FeedbackConfigError, match="REMEDY_IMPLEMENTATION_AGENTS"):

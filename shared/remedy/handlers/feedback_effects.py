@@ -3,16 +3,21 @@
 Within the maximum: create the Rex remediation CodeRun (deterministic name: a repeated
 create meets 409 and counts as done), stop Cleo's and Tess's unfinished runs through the
 one cancellation path (:class:`remedy.handlers.cancelling.Canceller`, which never
-touches Rex's runs), then label the PR ``remediation-in-progress`` + ``iteration-<n>``
-and drop ``iteration-<n-1>``. Past it: no run; the PR gets ``failed-remediation`` and
-the task's state says a person must step in.
+touches Rex's runs), then move the PR's labels: ``-ready-for-qa`` (QA just rejected
+it; a 404 means already gone), ``+remediation-in-progress +iteration-<n>``,
+``-iteration-<n-1>``. Past it: no run; the PR gets ``-ready-for-qa`` and
+``+failed-remediation``, and the task's state says a person must step in.
 
-The run and the label writes are ledger steps, skipped when a retry resumes after them.
+GitHub requests per counted feedback: 2 label writes at iteration 1, 3 from iteration
+2 on, 2 past the maximum; one read more for a comment whose labels name no task; none
+for a duplicate (:mod:`remedy.handlers.feedback_labels` has the table).
+
+The run and each label write are ledger steps, skipped when a retry resumes after them.
 The cancellation is not: it is idempotent (a run already asked in this epoch is not
 asked again, a deleted one is gone) and its outcome lives in the state saved at the
 end, so it is simply redone. Feedback resumed after a newer iteration was counted
 still gets its run, but leaves the labels to the newer iteration, so ``iteration-<n>``
-never goes backwards.
+never goes backwards and ``ready-for-qa`` put back since is not taken off again.
 """
 
 from __future__ import annotations
@@ -26,7 +31,9 @@ from remedy.domain import feedback as rules
 from remedy.domain.feedback import NO_SHA, Feedback, RunCreated
 from remedy.domain.remediation import RemediationState
 from remedy.events.models import RemediationExhausted, RemediationStarted
+from remedy.handlers import feedback_labels
 from remedy.handlers.cancelling import Canceller, CancelRequest
+from remedy.handlers.feedback_labels import LabelMove
 from remedy.handlers.feedback_settings import FeedbackSettings
 from remedy.handlers.feedback_targets import Target
 from remedy.handlers.tasks import TaskStep
@@ -80,7 +87,7 @@ class Effects:
             "epoch": max(state.epoch, 1),
         }
         if iteration > self._settings.max_iterations:
-            note = self._mark_failed(task, feedback, steps)
+            note = self._mark_failed(task, feedback, iteration=iteration, steps=steps)
             self._log(
                 state, now=now, delivery=delivery, outcome=f"iteration {iteration}: no run; {note}"
             )
@@ -142,35 +149,24 @@ class Effects:
     def _move_labels(
         self, task: TaskStep, feedback: Feedback, *, iteration: int, steps: Steps
     ) -> str:
-        done = steps.get("labels")
-        if done is None:
-            newest = task.state.iteration
-            if newest != iteration:
-                done = {"note": f"labels left to the newer iteration {newest}"}
-            else:
-                repository, number = feedback.repository.full_name, feedback.pr_number
-                added = [self._settings.remediation_label, rules.iteration_label(iteration)]
-                task.guard()
-                self._prs.add_labels(repository, number, added)
-                removed: list[str] = []
-                if iteration > 1:
-                    previous = rules.iteration_label(iteration - 1)
-                    task.guard()
-                    if self._prs.remove_label(repository, number, previous):
-                        removed.append(previous)
-                done = {"note": f"PR #{number}: +{added} -{removed}"}
-            steps.record("labels", done)
-        return str(done["note"])
+        added = [self._settings.remediation_label, rules.iteration_label(iteration)]
+        previous = [rules.iteration_label(iteration - 1)] if iteration > 1 else []
+        move = LabelMove(remove=self._settings.remove_labels, add=added, drop=previous)
+        return self._write(task, feedback, iteration=iteration, move=move, steps=steps)
 
-    def _mark_failed(self, task: TaskStep, feedback: Feedback, steps: Steps) -> str:
-        done = steps.get("labels")
-        if done is None:
-            label = self._settings.failed_label
-            task.guard()
-            self._prs.add_labels(feedback.repository.full_name, feedback.pr_number, [label])
-            done = {"note": f"PR #{feedback.pr_number}: +[{label!r}]"}
-            steps.record("labels", done)
-        return str(done["note"])
+    def _mark_failed(
+        self, task: TaskStep, feedback: Feedback, *, iteration: int, steps: Steps
+    ) -> str:
+        move = LabelMove(remove=self._settings.remove_labels, add=[self._settings.failed_label])
+        return self._write(task, feedback, iteration=iteration, move=move, steps=steps)
+
+    def _write(
+        self, task: TaskStep, feedback: Feedback, *, iteration: int, move: LabelMove, steps: Steps
+    ) -> str:
+        pull = (feedback.repository.full_name, feedback.pr_number)
+        return feedback_labels.move(
+            self._prs, task, pull=pull, iteration=iteration, labels=move, steps=steps
+        )
 
     def _log(self, state: RemediationState, *, now: datetime, delivery: str, outcome: str) -> None:
         state.log(

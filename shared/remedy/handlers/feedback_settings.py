@@ -1,10 +1,11 @@
 """feedback-intake's settings, and the variables only it reads.
 
-The settings shared with other functions (agent logins, the iteration cap, label names)
-are parsed by :mod:`remedy.config` in the composition root and passed in; this module
-parses the rest from the environment mapping it is given, so it stays free of the
-client libraries :mod:`remedy.config` pulls in. A bad value fails at start-up with a
-message naming the variable.
+The settings shared with other functions (agent logins, the iteration cap, label names,
+among them ``REMEDY_LABELS_REMOVE``: what label-update takes off the PR for a push, QA
+feedback takes off too) are parsed by :mod:`remedy.config` in the composition root and
+passed in; this module parses the rest from the environment mapping it is given, so it
+stays free of the client libraries :mod:`remedy.config` pulls in. A bad value fails at
+start-up with a message naming the variable.
 
 ================================  ================================================
 ``REMEDY_FEEDBACK_MARKER``        text a QA comment must carry (🔴 Required Changes)
@@ -46,6 +47,7 @@ class FeedbackSettings:
     max_iterations: int = 10
     remediation_label: str = "remediation-in-progress"
     failed_label: str = "failed-remediation"
+    remove_labels: tuple[str, ...] = ("ready-for-qa",)
 
 
 def feedback_settings(
@@ -56,6 +58,7 @@ def feedback_settings(
     max_iterations: int,
     remediation_label: str,
     failed_label: str,
+    remove_labels: tuple[str, ...],
 ) -> FeedbackSettings:
     docs = _text(env, "REMEDY_REX_DOCS_REPOSITORY", "")
     marker = _text(env, "REMEDY_FEEDBACK_MARKER", DEFAULT_MARKER)
@@ -75,6 +78,7 @@ def feedback_settings(
         max_iterations=max_iterations,
         remediation_label=remediation_label,
         failed_label=failed_label,
+        remove_labels=remove_labels,
     )
 
 
