@@ -237,6 +237,24 @@ def test_a_push_already_replaced_changes_nothing(
     assert "was already replaced by" in state.history[-1].outcome
 
 
+def test_an_epoch_issued_twice_after_a_lost_push_log_is_refused(
+    apps: dict[str, Any], redis_urls: list[str]
+) -> None:
+    """Every master lost its data: a fresh log counts from 1 again in the same second."""
+    at = datetime.now(UTC) + timedelta(hours=1)
+    first = reply(apps["push-intake"], push(before=OLD, after=NEW, delivery="d-7", pushed_at=at))
+    reply(apps["agent-cancel"], first)
+    for url in redis_urls:
+        redis.Redis.from_url(url).flushall()
+    other = reply(
+        apps["push-intake"], push(before=NEWER, after="9" * 40, delivery="d-8", pushed_at=at)
+    )
+    assert other.get_data()["epoch"] == first.get_data()["epoch"]
+    response = post(apps["agent-cancel"], other)
+    assert response.status_code == 400
+    assert "was issued to" in response.get_data(as_text=True)
+
+
 def test_a_cancellation_request_stops_every_unfinished_downstream_run(
     apps: dict[str, Any], custom: client.CustomObjectsApi, api: client.ApiClient
 ) -> None:

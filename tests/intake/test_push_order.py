@@ -18,6 +18,7 @@ from remedy.domain.push_order import (
     EPOCH_SLOT,
     MAX_SEQUENCE,
     Candidate,
+    Collision,
     Duplicate,
     EpochsExhausted,
     Newest,
@@ -129,8 +130,8 @@ E1 = int(T0.timestamp()) * EPOCH_SLOT + 1
 E2 = E1 + 1
 E3 = (int(T0.timestamp()) + 5) * EPOCH_SLOT + 3
 KNOWN = [
-    Push(ref=REF, before=A, after=B, epoch=E1),
-    Push(ref=REF, before=B, after=C, epoch=E2),
+    Push(ref=REF, before=A, after=B, epoch=E1, delivery="d-1"),
+    Push(ref=REF, before=B, after=C, epoch=E2, delivery="d-2"),
 ]
 
 
@@ -140,7 +141,10 @@ KNOWN = [
         pytest.param(Push(REF, B, C, E3), 0, Duplicate, id="same-push-new-epoch"),
         pytest.param(Push("", B, C, E3), 0, Duplicate, id="ref-unrecorded"),
         pytest.param(Push("refs/heads/task-12-x", B, C, E3), 0, Newest, id="other-ref"),
-        pytest.param(Push(REF, B, C, E2), 0, Newest, id="itself-retried"),
+        pytest.param(Push(REF, B, C, E2, "d-2"), 0, Newest, id="itself-retried"),
+        pytest.param(Push(REF, B, C, E2), 0, Newest, id="itself-delivery-unknown"),
+        pytest.param(Push(REF, B, C, E2, "d-9"), 0, Duplicate, id="same-epoch-after-log-loss"),
+        pytest.param(Push(REF, C, D, E2, "d-9"), 0, Collision, id="epoch-issued-twice"),
         pytest.param(Push(REF, X, B, E3), 0, Replaced, id="head-replaced-by-known"),
         pytest.param(Push(REF, C, D, E3), 0, Newest, id="onto-current-head"),
         pytest.param(Push(REF, X, D, E1 - 5), 0, Older, id="older-by-time"),

@@ -52,6 +52,8 @@ class Push:
     before: str
     after: str
     epoch: int
+    delivery: str = ""
+    """The delivery it was admitted from (not part of its identity)."""
 
     def same_push(self, other: Push) -> bool:
         """Rule 1: the same ref (where both know it), ``before`` and ``after``."""
@@ -79,17 +81,33 @@ class Newest:
     pass
 
 
-Verdict = Duplicate | Replaced | Older | Newest
+@dataclass(frozen=True)
+class Collision:
+    """Another push holds this epoch: only possible when a push log was lost with every
+    Redis master (a fresh log counts from 1 again within the same second)."""
+
+    with_: Push
+
+
+Verdict = Duplicate | Replaced | Older | Newest | Collision
 
 
 def judge(push: Push, known: Iterable[Push], *, floor: int = 0) -> Verdict:
     """Where ``push`` stands among the task's ``known`` (admitted) pushes.
 
-    A known push with ``push``'s own epoch is ``push`` itself, admitted before (a
-    retried step): it is not compared with. ``floor`` is an epoch the task already
-    moved to (the newest admitted one, where the known pushes may be trimmed).
+    A known push with ``push``'s own epoch, identity and delivery is ``push`` itself,
+    admitted before (a retried step): it is not compared with. ``floor`` is an epoch the
+    task already moved to (the newest admitted one, where the known pushes may be
+    trimmed).
     """
-    others = [k for k in known if k.epoch != push.epoch]
+    others = []
+    for k in known:
+        if k.epoch != push.epoch:
+            others.append(k)
+        elif not k.same_push(push):
+            return Collision(k)
+        elif k.delivery and push.delivery and k.delivery != push.delivery:
+            return Duplicate(k)
     for k in others:
         if k.same_push(push):
             return Duplicate(k)
@@ -119,6 +137,11 @@ def describe(verdict: Verdict, push: Push) -> str:
             )
         case Older(than=k):
             return f"superseded: epoch {push.epoch} is older than the task's epoch {k.epoch}"
+        case Collision(with_=k):
+            return (
+                f"epoch {push.epoch} was issued to {k.before[:12]}→{k.after[:12]} too: a push "
+                "log was lost with every Redis master; this push needs a person to re-push"
+            )
     return f"newest push of the task: {head} (epoch {push.epoch})"
 
 
@@ -188,7 +211,13 @@ class PushRecord:
 
     @property
     def push(self) -> Push:
-        return Push(ref=self.ref, before=self.before, after=self.after, epoch=self.epoch)
+        return Push(
+            ref=self.ref,
+            before=self.before,
+            after=self.after,
+            epoch=self.epoch,
+            delivery=self.delivery,
+        )
 
 
 @dataclass(frozen=True)

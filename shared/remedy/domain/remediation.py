@@ -46,7 +46,13 @@ class Head(_Model):
 
     @property
     def push(self) -> Push:
-        return Push(ref=self.ref, before=self.before, after=self.sha, epoch=self.epoch)
+        return Push(
+            ref=self.ref,
+            before=self.before,
+            after=self.sha,
+            epoch=self.epoch,
+            delivery=self.delivery,
+        )
 
 
 class Cancellation(_Model):

@@ -82,6 +82,8 @@ class AgentCancel:
                 ref=BRANCH_PREFIX + request.branch,
             )
             verdict = push_order.judge(head.push, state.pushes, floor=state.epoch)
+            if isinstance(verdict, push_order.Collision):
+                raise Rejected(push_order.describe(verdict, head.push))
             if not isinstance(verdict, push_order.Newest):
                 reason = push_order.describe(verdict, head.push)
                 state.log(
