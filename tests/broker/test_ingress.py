@@ -7,6 +7,10 @@ Covers:
 - 202 comes back while the subscriber is still busy (delivery is not synchronous);
 - non-events, malformed events (missing id, bad JSON, unknown specversion, batches)
   get 400 with a JSON reason and reach nobody;
+- a structured event nesting 100,000 levels deep (in its data or as a whole) gets 400
+  "nesting deeper than 200 levels", reaches nobody and logs no traceback; binary-mode
+  data is not the broker's to read (Knative's does not either): it is forwarded as sent,
+  for the subscriber to refuse;
 - TTL: absent -> 255 stamped at ingress; present -> decremented; 1 -> refused (400);
   ``knativearrivaltime`` is stamped; subscribers never see ``knativebrokerttl``;
 - wrong path 404, GET 405, OPTIONS advertises POST.
@@ -15,6 +19,7 @@ Covers:
 from __future__ import annotations
 
 import json
+import logging
 import threading
 
 import pytest
@@ -22,6 +27,7 @@ import requests
 from werkzeug.wrappers import Response
 
 from remedy.broker import LocalBroker
+from remedy.untrusted_json import MAX_DEPTH
 from tests.broker.support import Received, Subscriber, send
 
 EVENT_HEADERS = {
@@ -135,6 +141,42 @@ def test_non_events_get_400_with_a_reason_and_go_nowhere(
     assert response.status_code == 400
     assert reason in response.json()["error"]
     assert broker.records.events() == []
+
+
+DEEP = 100_000
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"specversion": "1.0", "id": "d", "source": "/s", "type": "test.a", "data": '
+        + b"[" * DEEP
+        + b"]" * DEEP
+        + b"}",
+        b'{"a":' * DEEP + b"1" + b"}" * DEEP,
+    ],
+    ids=["deep-data", "deep-envelope"],
+)
+def test_deeply_nested_structured_events_get_400(
+    broker: LocalBroker, caplog: pytest.LogCaptureFixture, body: bytes
+) -> None:
+    caplog.set_level(logging.INFO)
+    response = requests.post(
+        broker.url, data=body, headers={"content-type": "application/cloudevents+json"}, timeout=30
+    )
+    assert response.status_code == 400, response.text
+    assert f"not JSON: nesting deeper than {MAX_DEPTH} levels" in response.json()["error"]
+    assert broker.records.events() == []
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+def test_deep_binary_data_is_forwarded_as_sent(
+    broker: LocalBroker, subscribers: dict[str, Subscriber]
+) -> None:
+    data = b"[" * DEEP + b"]" * DEEP
+    assert send(broker.url, "test.a", data=data).status_code == 202
+    (received,) = subscribers["sub-a"].wait_for(1)
+    assert received.body == data
 
 
 def test_ttl_is_stamped_when_absent_and_decremented_when_present(broker: LocalBroker) -> None:

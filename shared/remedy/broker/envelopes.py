@@ -26,6 +26,8 @@ from typing import Any
 from cloudevents import exceptions as ce_exceptions
 from cloudevents.http import from_http
 
+from remedy import untrusted_json
+
 REQUIRED = ("specversion", "id", "source", "type")
 SUPPORTED_SPECVERSIONS = ("1.0", "0.3")
 
@@ -163,8 +165,8 @@ def _from_binary(headers: Mapping[str, str], body: bytes) -> Envelope:
 
 def _from_structured(headers: Mapping[str, str], body: bytes) -> Envelope:
     try:
-        raw = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        raw = untrusted_json.loads(body)
+    except untrusted_json.NotJson as exc:
         raise MalformedCloudEvent(f"structured event is not JSON: {exc}") from None
     if not isinstance(raw, dict):
         raise MalformedCloudEvent("structured event must be a JSON object")

@@ -3,6 +3,10 @@
 Both content modes are accepted on the way in (binary and structured, as Knative and
 GitHubSource send them); replies go out in binary mode, which a Knative broker routes
 back in as a new event. Decoding failures become :class:`BadEvent` with a reason.
+
+JSON is parsed as untrusted input (:mod:`remedy.untrusted_json`): a structured event or
+binary-mode JSON data nested too deeply is a :class:`BadEvent`, never a
+``RecursionError`` out of the SDK's own ``json.loads``.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from typing import Any
 from cloudevents.conversion import to_binary
 from cloudevents.exceptions import GenericException
 from cloudevents.http import CloudEvent, from_http
+from cloudevents.sdk.converters import is_binary
 
+from remedy import untrusted_json
 from remedy.events.models import TaskEvent
 
 SOURCE_PREFIX = "/remedy/"
@@ -26,12 +32,32 @@ class BadEvent(ValueError):
 
 def decode(headers: Mapping[str, str], body: bytes) -> CloudEvent:
     try:
-        event = from_http(dict(headers), body)
+        if not is_binary(headers):
+            # structured mode: the SDK parses the envelope with a bare json.loads
+            untrusted_json.loads(body)
+        event = from_http(dict(headers), body, data_unmarshaller=_data)
+    except untrusted_json.NotJson as exc:
+        raise BadEvent(f"not a CloudEvent: the body is not JSON: {exc}") from None
     except GenericException as exc:
+        # the SDK wraps what the data unmarshaller raised; its message is the useful one
+        if isinstance(exc.__context__, untrusted_json.TooDeep):
+            raise BadEvent(f"the event data is not JSON: {exc.__context__}") from None
         raise BadEvent(f"not a CloudEvent: {exc}") from exc
-    except ValueError as exc:  # malformed JSON in structured mode
+    except ValueError as exc:
         raise BadEvent(f"not a CloudEvent: {exc}") from exc
     return event
+
+
+def _data(content: str | bytes | None) -> Any:
+    """The SDK's default data reading (JSON if it parses, else as sent), depth-limited."""
+    if content is None:
+        return None
+    try:
+        return untrusted_json.loads(content)
+    except untrusted_json.TooDeep:
+        raise
+    except untrusted_json.NotJson:
+        return content
 
 
 def encode_binary(event: CloudEvent) -> tuple[dict[str, str], bytes]:

@@ -9,7 +9,6 @@ CloudEvent's ``source`` and GitHubSource's extensions where the data is silent.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from cloudevents.http import CloudEvent
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from remedy import untrusted_json
 from remedy.domain.agents import parse_time
 from remedy.domain.identifiers import InvalidIdentifier, Repository
 from remedy.domain.pushes import PushFacts
@@ -76,9 +76,9 @@ def payload_dict(event: CloudEvent) -> dict[str, Any]:
     data = event.get_data()
     if isinstance(data, bytes | str):
         try:
-            data = json.loads(data)
-        except ValueError as exc:
-            raise UnreadableEvent(f"event data is not JSON: {exc}") from exc
+            data = untrusted_json.loads(data)
+        except untrusted_json.NotJson as exc:
+            raise UnreadableEvent(f"event data is not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise UnreadableEvent(f"event data is {type(data).__name__}, not a JSON object")
     return data

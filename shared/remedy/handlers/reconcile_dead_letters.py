@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import json
 import logging
 import re
 from collections.abc import Mapping
@@ -29,6 +28,7 @@ from typing import Any
 
 from cloudevents.http import CloudEvent
 
+from remedy import untrusted_json
 from remedy.domain.identifiers import InvalidIdentifier, Repository, validate_task_id
 from remedy.handlers.tasks import TaskSteps
 
@@ -95,8 +95,8 @@ def reason_of(data: object) -> str:
         cut = text[: len(text) - len(text) % 4]
         text = base64.b64decode(cut, validate=True).decode("utf-8", "replace")
     try:
-        body = json.loads(text)
-    except ValueError:
+        body = untrusted_json.loads(text)
+    except untrusted_json.NotJson:
         body = None
     if isinstance(body, dict) and body.get("message"):
         text = f"{body.get('error', 'error')}: {body['message']}"
