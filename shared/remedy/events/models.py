@@ -40,7 +40,11 @@ class TaskEvent(BaseModel):
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$",
         description="The GitHub delivery id (X-GitHub-Delivery) that started the work.",
     )
-    epoch: int = Field(ge=1, description="Per-task epoch: a newer epoch supersedes older work.")
+    epoch: int = Field(
+        ge=1,
+        description="Per-task epoch in push order (remedy.domain.push_order): a newer epoch "
+        "supersedes older work.",
+    )
 
 
 class RemediationRequested(TaskEvent):
@@ -50,7 +54,11 @@ class RemediationRequested(TaskEvent):
     before_sha: Sha
     after_sha: Sha
     pusher: Login
-    delivery_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+    delivery_id: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$",
+        description="The push's first delivery: every other delivery of the same push (repository, "
+        "ref, before, after) gets this same event.",
+    )
     forced: bool = False
     pushed_at: datetime = Field(
         description="When the push happened (GitHub's repository.pushed_at, else when remedy "

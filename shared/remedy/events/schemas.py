@@ -61,10 +61,15 @@ def render_doc() -> str:
         "`pusher`, `ref`, `created`, `deleted`, `forced` on pushes, `number`, `label` on pull",
         "requests, `review` on reviews).",
         "",
+        "Each webhook that sees a repository gets its own `X-GitHub-Delivery` for the same",
+        "event (only a redelivery keeps it), so a push is identified by what was pushed",
+        "(repository, ref, `before`, `after`): push-intake answers every delivery of one push",
+        "with the first delivery's `dev.remedy.remediation.requested` (same `id`, same epoch).",
+        "",
         "remedy's own events (`dev.remedy.*`) have `source` `/remedy/<function>`, `subject`",
         "`<owner>/<repo>/tasks/<id>`, a deterministic `id` `<delivery id>:<step>` (a replayed",
-        "step emits an identical event), `datacontenttype` `application/json`, and these",
-        "extensions:",
+        "step emits an identical event; for a push, the delivery id is its first delivery's),",
+        "`datacontenttype` `application/json`, and these extensions:",
         "",
     ]
     lines += [f"- `{name}`: {text}" for name, text in ENVELOPE_EXTENSIONS]
