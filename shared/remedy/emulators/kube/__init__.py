@@ -8,7 +8,7 @@ patches, selectors, finalizers, watch, server-side tables). Start it in-process 
 Module map: ``store`` (objects, resourceVersions, event log) → ``cluster`` and
 ``lifecycle`` (the apiserver's verbs and deletion rules, using ``objects``,
 ``validation``, ``schemas``, ``patches``, ``crds``) → ``api`` (WSGI: auth, routing,
-``handlers``, ``watch``, ``tables``, ``discovery``, ``openapi``, ``faults``,
+``handlers``, ``watch``, ``tables``, ``discovery``, ``openapi/``, ``faults``,
 ``protobuf``) → ``server`` (:class:`KubeEmulator`, on ``remedy.platform.http_server``
 with ``tls``).
 
@@ -23,7 +23,10 @@ Known differences from a real apiserver, none of which remedy relies on:
   v1 only), leases, customresourcedefinitions — no pods or workloads;
 - list items carry ``apiVersion``/``kind`` (built-in lists omit them on a cluster);
 - discovery is the legacy format (kubectl falls back from aggregated discovery);
-  OpenAPI v3 is the minimum kubectl needs, v2 answers 404;
+  OpenAPI (v2 as JSON or protobuf, v3 as JSON) has the real definitions of the
+  built-in kinds and each CRD's schema, but operations carry only what kubectl reads
+  (the GVK, ``fieldValidation``, patch types — strategic merge not advertised, so
+  kubectl computes it from its compiled-in types), and v2 is never gzipped;
 - protobuf request bodies are decoded for Namespace, ConfigMap, Secret and
   ServiceAccount (what ``kubectl create`` sends); responses are always JSON/YAML;
 - watch history is bounded by count (``history``), and ``resourceVersionMatch=Exact``

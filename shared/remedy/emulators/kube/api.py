@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from remedy.emulators.kube import discovery, errors, handlers, openapi
+from remedy.emulators.kube import discovery, errors, handlers
 from remedy.emulators.kube.cluster import Cluster
 from remedy.emulators.kube.errors import ApiError
 from remedy.emulators.kube.faults import Faults, Stats, rule_from
@@ -29,6 +29,7 @@ from remedy.emulators.kube.http import (
     respond_error,
     respond_text,
 )
+from remedy.emulators.kube.openapi import v2, v3
 from remedy.emulators.kube.routing import resolve, verb
 
 if TYPE_CHECKING:
@@ -80,6 +81,8 @@ class KubeApi:
         if path.startswith("/_emulator/"):
             return self._admin(request, path)
         if request.method == "GET":
+            if path == "/openapi/v2":
+                return v2.serve(self.cluster.registry, request)
             found = self._discovery(path)
             if found is not None:
                 return found
@@ -138,11 +141,9 @@ class KubeApi:
         elif parts[0] == "apis" and len(parts) == 3:
             document = discovery.api_resource_list(registry, parts[1], parts[2])
         elif path == "/openapi/v3":
-            document = openapi.index(registry)
+            document = v3.index(registry)
         elif path.startswith("/openapi/v3/"):
-            document = openapi.group_version_document(registry, path[len("/openapi/v3/") :])
-        elif path == "/openapi/v2":
-            raise errors.path_not_found()
+            document = v3.group_version_document(registry, path[len("/openapi/v3/") :])
         else:
             return None
         if document is None:
