@@ -1,13 +1,16 @@
 """``remedy up --demo``: a realistic task to watch the remediation chain work on.
 
-Task 12 of ``5dlabs/cto``: its play workflow suspended at ``waiting-ready-for-qa``;
-Rex's run finished, Cleo's running and Tess's pending (both played by the agent
-simulator, which acknowledges cancellations); a pull request from ``task-12-demo``
-labelled ``ready-for-qa``. It also writes the push webhook a Rex fix would send, so
+Task 12 of ``5dlabs/cto``: its play workflow suspended at ``waiting-ready-for-qa``
+(marked for the workflow simulator, which moves it on as Argo would); Rex's run
+finished, Cleo's running and Tess's pending (both played by the agent simulator, which
+acknowledges cancellations); a pull request from ``task-12-demo`` labelled
+``ready-for-qa``. It also writes the push webhook a Rex fix would send, so
 
     remedy invoke webhook --event push --file .remedy/demo-push.json
 
-shows the chain cancel Cleo and Tess, reset the labels and resume the workflow.
+shows the chain cancel Cleo and Tess, reset the labels and resume the workflow; the
+workflow then runs a new Cleo on the pushed head and suspends at
+``waiting-ready-for-qa`` again a few seconds later (``kubectl get wf,cr -A``).
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ def seed(state: dict[str, Any], *, workdir: Path, say: Callable[[str], None]) ->
     push.write_text(json.dumps(push_payload(before=head), indent=2) + "\n")
     say(
         f"demo: task {TASK} of {REPO}, PR #{pr_number} labelled ready-for-qa, workflow "
-        f"play-task-{TASK} suspended at waiting-ready-for-qa, Cleo running, Tess pending"
+        f"play-task-{TASK} suspended at waiting-ready-for-qa (moves on when resumed), "
+        "Cleo running, Tess pending"
     )
     say(f"demo: try  remedy invoke webhook --event push --file {push}")
     return {"task_id": TASK, "repository": REPO, "pr_number": pr_number, "push_file": str(push)}
@@ -159,6 +163,8 @@ def _workflow() -> dict[str, Any]:
                 "workflow-type": "play-orchestration",
                 "task-id": str(TASK),
                 "current-stage": "waiting-ready-for-qa",
+                # the workflow simulator plays Argo: after a resume it runs the next agent
+                "remedy.dev/simulate": "true",
             },
         },
         "spec": {"entrypoint": "main", "templates": [{"name": "main", "dag": {"tasks": []}}]},

@@ -8,6 +8,10 @@ What it starts, each as its own process unless noted:
   namespaces remedy uses;
 - GitHub: ``GITHUB_API_URL`` + ``GITHUB_TOKEN`` when given, else the GitHub emulator;
 - the agent simulator (it acts only on CodeRuns labelled ``remedy.dev/simulate``);
+- the workflow simulator: play workflows labelled ``remedy.dev/simulate`` move on as
+  Argo would move them after a resume (the next agent's CodeRun, then the next suspend
+  point), each step after ``--workflow-step-delay`` seconds
+  (``REMEDY_WORKFLOW_STEP_DELAY_SECONDS``, default 0.5);
 - the local Knative Broker (in this process), routing by the real manifests in
   ``knative/``, and a local stand-in for the PingSource that drives the reconciler
   every few seconds;
@@ -55,6 +59,8 @@ class LocalPlatform:
     ping_seconds: float = 3.0
     function_env: dict[str, str] = field(default_factory=dict)
     """Extra settings for every function (e.g. shorter grace periods in tests)."""
+    workflow_step_delay_s: float | None = None
+    """The workflow simulator's delay before each step; None: from ``env``, else 0.5."""
     supervisor: Supervisor = field(init=False)
     redis: list[RedisServer] = field(default_factory=list)
     broker: LocalBroker | None = None
@@ -65,6 +71,12 @@ class LocalPlatform:
 
     def __post_init__(self) -> None:
         self.supervisor = Supervisor(out=self.out)
+        from remedy.emulators.workflows.simulator import step_delay_from_env  # noqa: PLC0415
+
+        if self.workflow_step_delay_s is None:
+            self.workflow_step_delay_s = step_delay_from_env(self.env)
+        if not 0 <= self.workflow_step_delay_s < float("inf"):
+            raise ValueError("the workflow step delay must be a non-negative number of seconds")
 
     def say(self, line: str) -> None:
         self.supervisor.say(f"{'remedy up':<14} | {line}")
@@ -115,6 +127,7 @@ class LocalPlatform:
             for name in names
         ]
         self._simulator(kube["kubeconfig"], urls.get("control-api"), api_tokens)
+        self._workflow_simulator(kube["kubeconfig"])
         for child, port in children:
             self.supervisor.wait_listening(child, HOST, port)
         if "reconciler" in names:
@@ -233,6 +246,24 @@ class LocalPlatform:
         tokens_env = ",".join(f"{p}={t}" for p, t in tokens.items())
         self.supervisor.start("agent-simulator", argv, env={"REMEDY_API_TOKENS": tokens_env})
 
+    def _workflow_simulator(self, kubeconfig: str) -> None:
+        """Argo's part: marked play workflows run their next agent after a resume and
+        suspend at the next stage; the agents' runs go where remedy looks for them."""
+        argv = [
+            sys.executable,
+            "-m",
+            "remedy.emulators.workflows",
+            "--kubeconfig",
+            kubeconfig,
+            "--namespace",
+            "argo",
+            "--coderun-namespace",
+            "agent-platform",
+            "--step-delay-seconds",
+            repr(self.workflow_step_delay_s),
+        ]
+        self.supervisor.start("workflow-simulator", argv)
+
     # -- stop -------------------------------------------------------------------------
 
     def stop(self) -> None:
@@ -281,8 +312,16 @@ def run(args: argparse.Namespace) -> int:
         # deadlock against the very wait the main thread is in
         stopping.append(signum)
 
+    try:
+        platform = LocalPlatform(
+            workdir=args.workdir,
+            ping_seconds=args.ping_seconds,
+            workflow_step_delay_s=args.workflow_step_delay,
+        )
+    except ValueError as error:
+        print(f"remedy up: {error}", file=sys.stderr)
+        return 2
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    platform = LocalPlatform(workdir=args.workdir, ping_seconds=args.ping_seconds)
     state_file: Path = args.state_file or args.workdir / "state.json"
     try:
         state = platform.start()
@@ -315,5 +354,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--demo", action="store_true", help="seed a realistic task to try it on")
     parser.add_argument(
         "--ping-seconds", type=float, default=3.0, help="how often the reconciler is driven"
+    )
+    parser.add_argument(
+        "--workflow-step-delay",
+        type=float,
+        metavar="SECONDS",
+        help="the workflow simulator's delay before each step of a marked play workflow "
+        "(default: REMEDY_WORKFLOW_STEP_DELAY_SECONDS, else 0.5)",
     )
     parser.set_defaults(func=run)

@@ -1,8 +1,9 @@
 """The agent simulator: plays Rex, Cleo and Tess on CodeRuns marked for simulation.
 
 Only CodeRuns labelled ``remedy.dev/simulate: "true"`` are touched, so runs made by
-hand or by tests are left alone. It uses the official kubernetes client — list,
-then watch from the list's resourceVersion (re-listing after a 410) — so it works
+hand or by tests are left alone. It follows them with
+:class:`~remedy.emulators.watching.ListWatch` (the official kubernetes client: list,
+then watch from the list's resourceVersion, re-listing after a 410), so it works
 against the emulator or a real cluster. Each observed run's next step comes from
 :func:`~remedy.emulators.agents.schedule.next_step`; a scheduler thread performs it
 when due, through the status subresource (phase, ``lastUpdate``, ``finishedAt``,
@@ -20,10 +21,9 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import json
 import logging
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -42,6 +42,7 @@ from remedy.emulators.agents.cancellation import (
     FromAnnotations,
 )
 from remedy.emulators.agents.schedule import SELECTOR, Plan, Step, next_step, plan_for
+from remedy.emulators.watching import ListWatch, lister, resource_version
 
 log = logging.getLogger(__name__)
 Key = tuple[str, str]
@@ -55,24 +56,6 @@ the HTTP session's pool of 10 connections to control-api, so each is reused)."""
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _lines(response: Any) -> Iterator[str]:
-    """The JSON lines of a watch response, as they arrive."""
-    buffer = b""
-    for chunk in response.stream(amt=None, decode_content=False):
-        buffer += chunk
-        *complete, buffer = buffer.split(b"\n")
-        for line in complete:
-            if line.strip():
-                yield line.decode("utf-8", errors="replace")
-
-
-def _rv(obj: dict[str, Any]) -> int:
-    try:
-        return int((obj.get("metadata") or {}).get("resourceVersion") or 0)
-    except ValueError:
-        return 0
 
 
 class AgentSimulator:
@@ -107,30 +90,34 @@ class AgentSimulator:
         self._changed = threading.Condition()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._responses: set[Any] = set()
+        self._watches: list[ListWatch] = []
         self._acks = ThreadPoolExecutor(max_workers=ACK_WORKERS, thread_name_prefix="agent-ack")
 
     # --- lifecycle ----------------------------------------------------------------
 
     def start(self) -> AgentSimulator:
         scopes: list[str | None] = list(self.namespaces) if self.namespaces is not None else [None]
-        for scope in scopes:
-            self._spawn(self._watch, scope, name=f"agent-sim-watch-{scope or 'all'}")
-        self._spawn(self._schedule, name="agent-sim-scheduler")
-        return self
-
-    def _spawn(self, target: Any, *args: Any, name: str) -> None:
-        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        self._watches = [
+            ListWatch(
+                lister(self._custom, CODERUN, scope, selector=SELECTOR),
+                self._observe,
+                name=f"agent-sim-watch-{scope or 'all'}",
+                timeout_seconds=self.watch_timeout_seconds,
+            ).start()
+            for scope in scopes
+        ]
+        thread = threading.Thread(target=self._schedule, name="agent-sim-scheduler", daemon=True)
         thread.start()
         self._threads.append(thread)
+        return self
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stopping.set()
         with self._changed:
             self._changed.notify_all()
-            responses = list(self._responses)
-        for response in responses:
-            response.shutdown()
+        for watch in self._watches:
+            watch.stop(timeout)
+        self._watches.clear()
         for thread in self._threads:
             thread.join(timeout=timeout)
         self._threads.clear()
@@ -149,57 +136,6 @@ class AgentSimulator:
 
     # --- watching -----------------------------------------------------------------
 
-    def _list(self, namespace: str | None, **options: Any) -> Any:
-        if namespace is None:
-            return self._custom.list_cluster_custom_object(
-                *CODERUN, label_selector=SELECTOR, **options
-            )
-        return self._custom.list_namespaced_custom_object(
-            *CODERUN[:2], namespace, CODERUN[2], label_selector=SELECTOR, **options
-        )
-
-    def _watch(self, namespace: str | None) -> None:
-        while not self._stopping.is_set():
-            try:
-                listing = self._list(namespace)
-                for item in listing.get("items") or []:
-                    self._observe("ADDED", item)
-                self._follow(namespace, str(listing["metadata"]["resourceVersion"]))
-            except Exception as error:
-                if self._stopping.is_set():
-                    return
-                log.warning(
-                    "agent simulator: watch of %s failed (%s); retrying", namespace or "all", error
-                )
-                self._stopping.wait(1.0)
-
-    def _follow(self, namespace: str | None, resource_version: str) -> None:
-        """Watch from ``resource_version`` until stopped; return to re-list after a 410."""
-        while not self._stopping.is_set():
-            response = self._list(
-                namespace,
-                watch=True,
-                resource_version=resource_version,
-                allow_watch_bookmarks=True,
-                timeout_seconds=self.watch_timeout_seconds,
-                _preload_content=False,
-            )
-            with self._changed:
-                self._responses.add(response)
-            try:
-                for line in _lines(response):
-                    event = json.loads(line)
-                    if event["type"] == "ERROR":
-                        return
-                    obj = event["object"]
-                    resource_version = str(obj["metadata"]["resourceVersion"])
-                    if event["type"] != "BOOKMARK":
-                        self._observe(event["type"], obj)
-            finally:
-                with self._changed:
-                    self._responses.discard(response)
-                response.release_conn()
-
     def _observe(self, kind: str, obj: dict[str, Any]) -> None:
         key = (obj["metadata"]["namespace"], obj["metadata"]["name"])
         with self._changed:
@@ -207,7 +143,7 @@ class AgentSimulator:
                 self._forget(key)
                 return
             known = self._runs.get(key)
-            if known is not None and _rv(known) > _rv(obj):
+            if known is not None and resource_version(known) > resource_version(obj):
                 return
             self._runs[key] = obj
             self._enqueue(key)
@@ -235,7 +171,7 @@ class AgentSimulator:
             now=_now(),
             request_seen=self._request_seen.get(key),
         )
-        if step is not None and self._performed.get(key) == (step.kind, _rv(obj)):
+        if step is not None and self._performed.get(key) == (step.kind, resource_version(obj)):
             return None  # done already; waiting to see the result
         return step
 
@@ -252,7 +188,7 @@ class AgentSimulator:
                 if due is None:
                     continue
                 key, step, obj = due
-                self._performed[key] = (step.kind, _rv(obj))
+                self._performed[key] = (step.kind, resource_version(obj))
             if step.kind == "acknowledge":
                 # every agent acknowledges on its own: one slow acknowledgement (a
                 # round trip to control-api) must not hold up the other agents' steps
