@@ -8,9 +8,10 @@ cancellation recorded ``forced`` ("no ack within 30s: force-deleted"), and
 workflow; a later tick does nothing more. A run with a finalizer gets one deletion with
 ``gracePeriodSeconds`` = REMEDY_FORCE_GRACE_SECONDS, stays "waiting for its finalizers"
 without a second delete (later ticks do not even lock the task) and without an
-announcement, and is recorded ``forced`` once
-it is really gone. A run that is already gone — deleted, or its name now holding a
-new run — is recorded ``gone`` without any delete, and the new run is never touched.
+announcement, and is recorded ``forced`` once it is really gone; a forced run stays
+recorded ``forced`` when the state save after its deletion fails and the pass is
+retried. A run that is already gone — deleted, or its name now holding a new run — is
+recorded ``gone`` without any delete, and the new run is never touched.
 """
 
 from __future__ import annotations
@@ -107,6 +108,40 @@ def test_a_run_that_never_acks_is_forced_after_its_grace_and_the_workflow_resume
     assert report is not None and report.skipped == "nothing to do"
     assert len(memory_sink.events) == 1
     assert kube.stats.snapshot().get("delete coderuns") is None
+
+
+@pytest.mark.parametrize(
+    "conflicts",
+    [{"count": 1, "skip": 1}, {"count": 100}],
+    ids=["the-save-after-the-delete", "every-save-of-the-pass"],
+)
+def test_a_forced_run_is_recorded_forced_even_when_the_save_after_the_delete_fails(
+    conflicts: dict[str, int],
+    apps: dict[str, Any],
+    custom: client.CustomObjectsApi,
+    github: GitHubEmulator,
+    kube: KubeEmulator,
+    reconciler: Reconciler,
+    clock: Clock,
+    memory_sink: MemorySink,
+    states: KubeRemediationStates,
+) -> None:
+    """The retry finds the run gone; it must know this pass deleted it, not call it gone."""
+    cancel_running_cleo(apps, custom, github)
+    clock.now = deadline_of(states, CLEO) + timedelta(seconds=1)
+    rule = kube.faults.add("conflict", verb="update", resource="configmaps", **conflicts)
+    reconciler.tick()
+    assert rule.fired >= 1, "the injected conflict was hit"
+    kube.faults.clear()
+    report = reconciler.tick().task(12)
+    assert report is not None and report.forced == [CLEO]
+    cancellation = state_of(states).cancellations[CLEO]
+    assert (cancellation.status, cancellation.outcome) == (
+        "forced",
+        "no ack within 30s: force-deleted",
+    )
+    assert [e["type"] for e in memory_sink.events] == ["dev.remedy.agents.stopped"]
+    assert memory_sink.events[0].get_data()["forced"] is True
 
 
 def test_a_run_held_by_a_finalizer_is_deleted_once_with_the_grace_period_then_confirmed(

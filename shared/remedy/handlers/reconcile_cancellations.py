@@ -103,7 +103,12 @@ def _settle_one(
     if issued and run.deleting:
         into.force_pending.append(cancellation.key)  # finalizers still running: next tick
         return
-    task.guard()
+    # Saved before the delete: should the save after it fail (a conflict, a crash), the
+    # retry finds the run gone *and* knows this pass deleted it, so it records "forced"
+    # rather than mistaking it for a run that went away by itself.
+    issuing = f"{_forced(cancellation)} (grace {force_grace_s}s): deleting"
+    _update(task, cancellation, now, status=cancellation.status, outcome=issuing)
+    task.save()
     runs.delete(run, grace_period_s=force_grace_s)
     if runs.gone(run):
         _update(task, cancellation, now, status="forced", outcome=_forced(cancellation))

@@ -53,6 +53,18 @@ def test_server_errors_for_a_number_of_requests(
     assert kube.faults.rules() == []
 
 
+def test_skip_lets_the_first_matching_requests_through(
+    kube: KubeEmulator, custom: client.CustomObjectsApi
+) -> None:
+    kube.faults.add("status", verb="list", resource="coderuns", status=500, count=1, skip=2)
+    for _ in range(2):
+        custom.list_namespaced_custom_object(GROUP, VERSION, "default", PLURAL)
+    with pytest.raises(ApiException) as failed:
+        custom.list_namespaced_custom_object(GROUP, VERSION, "default", PLURAL)
+    assert failed.value.status == 500
+    assert custom.list_namespaced_custom_object(GROUP, VERSION, "default", PLURAL)["items"] == []
+
+
 def test_unavailable_carries_retry_after(
     kube: KubeEmulator, http: Http, custom: client.CustomObjectsApi
 ) -> None:
@@ -142,6 +154,8 @@ def test_admin_endpoint(kube: KubeEmulator, http: Http) -> None:
         {"kind": "status", "verb": "yell"},
         {"kind": "latency", "probability": 2},
         {"kind": "drop", "count": 0},
+        {"kind": "drop", "skip": -1},
+        {"kind": "drop", "skip": True},
         {"kind": "latency", "surprise": True},
         ["not", "an", "object"],
     ],

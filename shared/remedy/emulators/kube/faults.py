@@ -8,7 +8,8 @@ local platform) can ask the emulator to misbehave for chosen verbs and resources
 - ``conflict``: answer 409 Conflict ("the object has been modified"), a 409 storm;
 - ``drop``: close the connection without any response.
 
-A rule fires with ``probability`` and, when ``count`` is set, that many times only.
+A rule fires with ``probability`` and, when ``count`` is set, that many times only;
+``skip`` lets that many matching requests through first.
 Rules are managed from Python (:class:`Faults`) or over HTTP
 (``POST/GET/DELETE /_emulator/faults``); :class:`Stats` counts requests per
 ``"<verb> <resource>"`` for ``GET /_emulator/stats``.
@@ -47,8 +48,11 @@ class FaultRule:
     latency_ms: float = 0.0
     status: int = 500
     message: str = ""
+    skip: int = 0
+    """Matching requests let through before the rule starts to fire (the n-th write...)."""
     id: str = ""
     fired: int = 0
+    skipped: int = 0
 
     def applies(self, verb: str, group: str, plural: str) -> bool:
         if self.verb not in ("*", verb):
@@ -72,6 +76,7 @@ def rule_from(body: Any) -> FaultRule:
         "latency_ms",
         "status",
         "message",
+        "skip",
     }
     unknown = sorted(set(body) - allowed)
     if unknown:
@@ -91,6 +96,8 @@ def rule_from(body: Any) -> FaultRule:
         raise errors.bad_request("probability must be a number between 0 and 1")
     if rule.count is not None and (not isinstance(rule.count, int) or rule.count < 1):
         raise errors.bad_request("count must be a positive integer or null")
+    if isinstance(rule.skip, bool) or not isinstance(rule.skip, int) or rule.skip < 0:
+        raise errors.bad_request("skip must be a non-negative integer")
     if rule.kind == "status" and (
         not isinstance(rule.status, int) or not 400 <= rule.status <= 599
     ):
@@ -147,6 +154,9 @@ class Faults:
                 return Decision()
             for rule in list(self._rules):
                 if not rule.applies(verb, group, plural):
+                    continue
+                if rule.skipped < rule.skip:
+                    rule.skipped += 1
                     continue
                 if rule.probability < 1 and self._random.random() >= rule.probability:
                     continue
