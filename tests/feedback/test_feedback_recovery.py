@@ -1,7 +1,9 @@
 """feedback-intake under crashes and concurrency, on the emulated platform.
 
 Covers: a failure after the iteration was counted (the CodeRun create answers 500)
-is retried with the *same* iteration and creates the run then; a failure after every
+is retried with the *same* iteration and creates the run then, and so is one whose
+label writes failed when the ledger lost the attempt's record (the state is the
+backstop); a failure after every
 outside write (the final state save) is retried without a second run or label write;
 feedback resumed after a newer iteration was counted still gets its run but leaves
 the labels to the newer iteration (no GitHub request: a ready-for-qa put back since
@@ -16,9 +18,11 @@ import threading
 from typing import Any
 
 import pytest
+import redis
 from cloudevents.http import from_http
 from kubernetes import client
 
+from remedy.emulators.github.faults import Fault
 from remedy.emulators.github.server import GitHubEmulator
 from remedy.emulators.kube import KubeEmulator
 from tests.chain import seed
@@ -27,7 +31,8 @@ from tests.feedback.support import comment
 from tests.support.events import acked, post, reply
 
 pytestmark = pytest.mark.usefixtures("agents")
-ADD_LABELS = "POST /repos/{owner}/{repo}/issues/{number}/labels"
+LABELS = "/repos/{owner}/{repo}/issues/{number}/labels"
+ADD_LABELS = f"POST {LABELS}"
 REMOVE_LABEL = "DELETE /repos/{owner}/{repo}/issues/{number}/labels/{name}"
 
 
@@ -85,6 +90,36 @@ def test_a_failure_after_every_outside_write_is_retried_without_repeating_them(
     assert saved is not None
     assert saved.iteration == 1
     assert any("run rex-remediation-t12-i1 created" in e.outcome for e in saved.history)
+
+
+def test_counted_feedback_whose_effects_failed_is_redone_after_the_ledger_lost_it(
+    app: Any,
+    api: client.ApiClient,
+    github: GitHubEmulator,
+    pr: seed.PullRequestSeed,
+    redis_urls: list[str],
+) -> None:
+    """A Redis failover loses the attempt's record; the state still says the feedback
+    was counted but not that its labels were written: the redelivery writes them."""
+    github.backend.faults.add(Fault(status=503, method="POST", endpoint=LABELS, count=3))
+    feedback = comment(comment_id=3301, number=pr.number)
+    assert post(app, feedback).status_code == 503
+    counted = support.state(api)
+    assert counted is not None and (counted.iteration, counted.feedback_done) == (1, 0)
+    for url in redis_urls:
+        redis.Redis.from_url(url).flushall()
+
+    retried = reply(app, feedback)
+
+    assert support.data_of(retried)["iteration"] == 1
+    assert "iteration-1" in seed.pr_labels(github, pr)
+    saved = support.state(api)
+    assert saved is not None and (saved.iteration, saved.feedback_done) == (1, 1)
+    for url in redis_urls:  # and once done, the state alone makes it a duplicate
+        redis.Redis.from_url(url).flushall()
+    github.backend.stats.reset()
+    acked(app, feedback)
+    assert github.backend.stats.requests() == {}
 
 
 def test_feedback_resumed_after_a_newer_iteration_keeps_the_newer_labels(

@@ -152,6 +152,14 @@ def count(state: RemediationState, key: str, *, iteration: int, max_iterations: 
         state.human_intervention_required = True
 
 
+def counted_as(state: RemediationState, key: str) -> int | None:
+    """The iteration ``key`` was counted as, if the state still lists it."""
+    if key not in state.feedback_ids:
+        return None
+    from_the_end = len(state.feedback_ids) - 1 - state.feedback_ids.index(key)
+    return state.iteration - from_the_end
+
+
 def iteration_label(iteration: int) -> str:
     return f"iteration-{iteration}"
 

@@ -119,6 +119,10 @@ class RemediationState(_Model):
     workflow_note: str = ""
     iteration: int = 0
     feedback_ids: list[str] = Field(default_factory=list)
+    feedback_done: int = 0
+    """The newest iteration whose effects (run, cancellations, labels) all completed: a
+    counted feedback above it is redone on its next delivery, even if the ledger lost
+    the record of its attempt."""
     human_intervention_required: bool = False
     history: list[Event] = Field(default_factory=list)
 

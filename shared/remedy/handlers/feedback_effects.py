@@ -88,6 +88,7 @@ class Effects:
         }
         if iteration > self._settings.max_iterations:
             note = self._mark_failed(task, feedback, iteration=iteration, steps=steps)
+            state.feedback_done = max(state.feedback_done, iteration)
             self._log(
                 state, now=now, delivery=delivery, outcome=f"iteration {iteration}: no run; {note}"
             )
@@ -114,6 +115,7 @@ class Effects:
         )
         labels = self._move_labels(task, feedback, iteration=iteration, steps=steps)
         cancelled = sum(1 for outcome in outcomes if outcome.action != "kept")
+        state.feedback_done = max(state.feedback_done, iteration)
         self._log(
             state,
             now=now,

@@ -145,12 +145,23 @@ class FeedbackIntake:
         steps: Steps,
         now: datetime,
     ) -> int | None:
-        """This feedback's iteration, counted now or by an earlier attempt; None if a duplicate."""
+        """This feedback's iteration, counted now or by an earlier attempt; None if a
+        duplicate whose effects are done.
+
+        The ledger records an attempt's steps; the task's state is the backstop when that
+        record is lost (a Redis failover): feedback the state counted but whose effects it
+        does not show done is taken up again at its iteration (the run's create and the
+        cancellations are idempotent, the label writes go only to the newest iteration).
+        """
         state = task.state
         recorded = steps.get("counted")
-        if feedback.key in state.feedback_ids:
+        counted = rules.counted_as(state, feedback.key)
+        if counted is not None:
             if recorded is not None and recorded.get("feedback") == feedback.key:
                 return int(recorded["iteration"])
+            if counted > state.feedback_done:
+                steps.record("counted", {"feedback": feedback.key, "iteration": counted})
+                return counted
             return None
         iteration = state.iteration + 1
         steps.record("counted", {"feedback": feedback.key, "iteration": iteration})
