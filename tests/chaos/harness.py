@@ -8,11 +8,13 @@ from the real places (Kubernetes objects, the PR's labels, the remediation state
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,13 +54,19 @@ class Harness:
         *,
         function_env: dict[str, str],
         ping_seconds: float = 0.5,
+        workflow_step_delay_s: float | None = None,
         log: Path | None = None,
     ) -> Harness:
         out = (log or workdir / "platform.log").open("w")
         env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
         env["REMEDY_LOG_LEVEL"] = "WARNING"
         platform = LocalPlatform(
-            workdir=workdir, out=out, env=env, ping_seconds=ping_seconds, function_env=function_env
+            workdir=workdir,
+            out=out,
+            env=env,
+            ping_seconds=ping_seconds,
+            function_env=function_env,
+            workflow_step_delay_s=workflow_step_delay_s,
         )
         try:
             state = platform.start()
@@ -84,8 +92,12 @@ class Harness:
     def custom(self) -> client.CustomObjectsApi:
         return client.CustomObjectsApi(self.api)
 
-    def seed_task(self, task: int) -> int:
-        """A PR labelled ready-for-qa and a workflow suspended at waiting-ready-for-qa."""
+    def seed_task(self, task: int, *, simulate: dict[str, str] | None = None) -> int:
+        """A PR labelled ready-for-qa and a workflow suspended at waiting-ready-for-qa.
+
+        With ``simulate`` (agent settings its CodeRuns get, possibly empty) the workflow is
+        marked for the platform's workflow simulator, which moves it on after a resume.
+        """
         base = self.state["github_api_url"]
         pull = self._ok(
             self.github.post(
@@ -112,7 +124,9 @@ class Harness:
                         "workflow-type": "play-orchestration",
                         "task-id": str(task),
                         "current-stage": "waiting-ready-for-qa",
+                        **({"remedy.dev/simulate": "true"} if simulate is not None else {}),
                     },
+                    "annotations": simulate or {},
                 },
                 "spec": {
                     "entrypoint": "main",
@@ -182,6 +196,42 @@ class Harness:
         )
         return response.status_code
 
+    def push_via_source(
+        self, *, task: int, before: str, after: str, delivery: str, pushed_at: int
+    ) -> int:
+        """The push as Knative's GitHubSource sends it: a CloudEvent straight to the broker,
+        its data GitHubSource's re-serialised struct (false fields dropped, ``pushed_at`` an
+        RFC 3339 string). Another hook, so another delivery id."""
+        body = json.loads(_push_body(task=task, before=before, after=after, pushed_at=pushed_at))
+        data = {k: v for k, v in body.items() if v is not False}
+        moment = datetime.fromtimestamp(pushed_at, tz=UTC)
+        data["repository"]["pushed_at"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        owner, name = REPO.split("/")
+        headers = {
+            "ce-specversion": "1.0",
+            "ce-type": "dev.knative.source.github.push",
+            "ce-source": f"https://github.com/{REPO}",
+            "ce-id": delivery,
+            "ce-subject": str(after),
+            "ce-owner": owner,
+            "ce-repository": name,
+            "ce-ref": data["ref"],
+            "ce-pusher": data["pusher"]["name"],
+            "ce-sender": data["sender"]["login"],
+            "Content-Type": "application/json",
+        }
+        response = self.gateway.post(
+            self.state["broker_url"], data=json.dumps(data), headers=headers, timeout=30
+        )
+        return response.status_code
+
+    def reset_github_stats(self) -> None:
+        requests.delete(
+            f"{self.state['github_api_url']}/_emulator/stats",
+            timeout=10,
+            headers={"Authorization": f"token {self.state['github_admin_token']}"},
+        )
+
     def kube_fault(self, **rule: Any) -> None:
         url, token, ca = self._kube_admin()
         response = requests.post(
@@ -211,13 +261,13 @@ class Harness:
         )
         self._ok(admin)
 
-    def github_stats(self) -> dict[str, int]:
+    def github_stats(self) -> dict[str, Any]:
         response = requests.get(
             f"{self.state['github_api_url']}/_emulator/stats",
             timeout=10,
             headers={"Authorization": f"token {self.state['github_admin_token']}"},
         )
-        stats: dict[str, int] = self._ok(response)
+        stats: dict[str, Any] = self._ok(response)
         return stats
 
     def kill(self, name: str) -> None:
@@ -283,8 +333,6 @@ def _suspend_node(node_id: str, stage: str) -> dict[str, Any]:
 
 
 def _push_body(*, task: int, before: str, after: str, pushed_at: int) -> bytes:
-    import json  # noqa: PLC0415
-
     owner, name = REPO.split("/")
     return json.dumps(
         {
@@ -305,50 +353,6 @@ def _push_body(*, task: int, before: str, after: str, pushed_at: int) -> bytes:
             },
         }
     ).encode()
-
-
-class WorkflowDriver:
-    """Plays the play workflow's template: once resumed, it suspends again later.
-
-    After remedy resumes a workflow it runs on and reaches a suspend point again; a
-    remediation kept for it is then applied. The driver re-suspends each resumed
-    workflow after ``delay_s`` at its current stage.
-    """
-
-    def __init__(self, harness: Harness, tasks: list[int], *, delay_s: float = 0.3) -> None:
-        self._harness, self._tasks, self._delay_s = harness, tasks, delay_s
-        self._stop = threading.Event()
-        self.resumes_seen: dict[int, int] = dict.fromkeys(tasks, 0)
-        self._thread = threading.Thread(target=self._run, daemon=True, name="workflow-driver")
-
-    def start(self) -> WorkflowDriver:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        custom = self._harness.custom
-        while not self._stop.wait(self._delay_s):
-            for task in self._tasks:
-                try:
-                    workflow = self._harness.workflow(task)
-                    nodes = workflow["status"]["nodes"]
-                    if any(n["phase"] == "Running" for n in nodes.values()):
-                        continue
-                    resumed = sum(
-                        1 for n in nodes.values() if n.get("message") == "Resumed by: remedy"
-                    )
-                    self.resumes_seen[task] = resumed
-                    stage = workflow["metadata"]["labels"]["current-stage"]
-                    nodes[f"wait-{len(nodes)}"] = _suspend_node(f"wait-{len(nodes)}", stage)
-                    custom.replace_namespaced_custom_object(
-                        *WORKFLOW[:2], ARGO_NS, WORKFLOW[2], f"play-task-{task}", workflow
-                    )
-                except Exception:  # noqa: S112  (a 409 or an injected fault: next round)
-                    continue
 
 
 def wait_until(
@@ -585,14 +589,21 @@ def reset_api_stats(harness: Harness) -> None:
     )
 
 
-def seed_remediation_task(harness: Harness, task: int, *, ack_delay_s: str = "0") -> int:
+def seed_remediation_task(
+    harness: Harness,
+    task: int,
+    *,
+    ack_delay_s: str = "0",
+    workflow_agents: dict[str, str] | None = None,
+) -> int:
     """A task ready for a Rex push: PR, suspended workflow, Rex, Cleo and Tess runs.
 
     Cleo is a simulated run working on ``sha(task, 0)`` that acknowledges a cancellation
     after ``ack_delay_s``; Tess is Pending (deleted at once); Rex is not simulated and
-    must be left alone. Returns the PR's number.
+    must be left alone. With ``workflow_agents`` the workflow simulator moves the
+    workflow on, its agents' runs simulated with those settings. Returns the PR's number.
     """
-    number = harness.seed_task(task)
+    number = harness.seed_task(task, simulate=workflow_agents)
     harness.coderun(f"rex-{task}", task=task, agent="5DLabs-Rex", phase="Running")
     harness.coderun(
         f"cleo-{task}",
