@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from remedy.domain import feedback as rules
+from remedy.domain import push_order
 from remedy.domain.feedback import NO_SHA, Feedback, RunCreated
 from remedy.domain.remediation import RemediationState
 from remedy.events.models import RemediationExhausted, RemediationStarted
@@ -178,5 +179,5 @@ class Effects:
 
 def latest_head(state: RemediationState) -> str | None:
     """The newest pushed head the task's state knows, for an envelope without one."""
-    newest = max(state.heads, key=lambda head: head.epoch, default=None)
-    return newest.sha if newest is not None and _SHA1.match(newest.sha) else None
+    newest = push_order.newest(state.pushes)
+    return newest.after if newest is not None and _SHA1.match(newest.after) else None
