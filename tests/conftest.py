@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from remedy.platform.redis_servers import RedisServer, start_many
+from remedy.local.redis_servers import RedisServer, start_many
 
 # The reference data (real payloads, the original system's manifests) sits beside the
 # clone in ../shared; REMEDY_REFERENCE_DIR points elsewhere when it does not.

@@ -5,6 +5,6 @@ The API is documented in docs/control-api.md.
 """
 
 from remedy import wiring
-from remedy.handlers.control_http import control_function
+from remedy.handlers.control.http import control_function
 
 handle = control_function(wiring.control_api)

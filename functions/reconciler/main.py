@@ -4,6 +4,6 @@ Served by ``functions-framework --source functions/reconciler/main.py --target h
 """
 
 from remedy import wiring
-from remedy.handlers.reconcile_http import reconciler_function
+from remedy.handlers.reconciler.http import reconciler_function
 
 handle = reconciler_function(wiring.reconciler)

@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-_COMMAND_MODULES = ("remedy.platform.up", "remedy.platform.invoke", "remedy.emulators.cli")
+_COMMAND_MODULES = ("remedy.local.up", "remedy.local.invoke", "remedy.local.emulators.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:

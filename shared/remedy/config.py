@@ -10,7 +10,7 @@ import os
 import re
 from collections.abc import Mapping
 
-from remedy.adapters.redis_nodes import parse_redis_urls
+from remedy.adapters.redis.nodes import parse_redis_urls
 from remedy.domain.branches import DEFAULT_TASK_BRANCH_PATTERN, TaskBranchPattern
 from remedy.domain.identifiers import InvalidIdentifier, LoginSet
 from remedy.domain.signatures import parse_secrets

@@ -15,7 +15,7 @@ import json
 import logging
 import math
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 import flask
 from cloudevents.http import CloudEvent
@@ -25,9 +25,10 @@ from remedy import logs
 from remedy.domain.identifiers import InvalidIdentifier, validate_delivery_id
 from remedy.events.codec import BadEvent, decode, encode_binary
 from remedy.events.github import UnreadableEvent
+from remedy.handlers.common.http import json_response
+from remedy.handlers.common.results import Outcome, Reply
 from remedy.handlers.gateway import MAX_BODY_BYTES, Gateway, method_not_allowed, too_large
 from remedy.handlers.gateway import Response as GatewayResponse
-from remedy.handlers.results import Outcome, Reply
 from remedy.ports import Rejected, RetryLater
 
 log = logging.getLogger("remedy.entry")
@@ -37,14 +38,6 @@ _REJECTED = (BadEvent, UnreadableEvent, InvalidIdentifier, ValidationError, Reje
 
 class CloudEventHandler(Protocol):
     def handle(self, event: CloudEvent) -> Outcome: ...
-
-
-def json_response(
-    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
-) -> flask.Response:
-    return flask.Response(
-        json.dumps(body), status=status, mimetype="application/json", headers=headers or {}
-    )
 
 
 def _error(status: int, error: str, message: str) -> flask.Response:

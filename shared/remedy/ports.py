@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from cloudevents.http import CloudEvent
 
@@ -82,6 +83,27 @@ class Idempotency(Protocol):
         while another holder works on the same key, and :class:`Rejected` when the key
         was seen with a different payload fingerprint.
         """
+
+
+@dataclass(frozen=True)
+class LedgerRecord:
+    """What the idempotency ledger holds for one (source, id): how far its step got."""
+
+    status: Literal["in_progress", "failed", "done"]
+    result: Mapping[str, Any] | None = None
+    """The recorded result (``{"event": ...}`` or ``{"ack": ...}``) once done."""
+    last_error: str | None = None
+    recovery_point: str | None = None
+    lease_remaining_s: float | None = None
+    """While in progress: how long its holder's claim still runs (0: the holder vanished)."""
+
+
+class LedgerRecords(Protocol):
+    """Reading the idempotency ledger, for the reconciler's walk along a saga."""
+
+    def record(self, *, source: str, event_id: str) -> LedgerRecord | None:
+        """The record of ``source``'s event ``event_id`` (as :meth:`Idempotency.once`
+        keys it), or None when there is none."""
 
 
 class PushLogs(Protocol):

@@ -13,32 +13,32 @@ from kubernetes.client import ApiClient
 
 from remedy import config, logs
 from remedy.adapters.event_sink import HttpEventSink
-from remedy.adapters.github_prs import PullRequestsClient
-from remedy.adapters.github_pull_heads import PullHeadsClient
-from remedy.adapters.idempotency import LedgerIdempotency
-from remedy.adapters.kube import KubeAgentRuns, KubeRemediationStates, KubeWorkflows, api_client
-from remedy.adapters.kube_runs import KubeRemediationRuns
-from remedy.adapters.ledger import Ledger
-from remedy.adapters.redis_push_log import RedisPushLogs
-from remedy.adapters.redlock import Redlock
+from remedy.adapters.github.prs import PullRequestsClient
+from remedy.adapters.github.pull_heads import PullHeadsClient
+from remedy.adapters.kube.api import KubeAgentRuns, KubeRemediationStates, KubeWorkflows, api_client
+from remedy.adapters.kube.runs import KubeRemediationRuns
+from remedy.adapters.redis.idempotency import LedgerIdempotency
+from remedy.adapters.redis.ledger import Ledger
+from remedy.adapters.redis.push_log import RedisPushLogs
+from remedy.adapters.redis.redlock import Redlock
 from remedy.domain.agents import AgentPolicy
 from remedy.domain.feedback import DEFAULT_QA_AGENTS
 from remedy.domain.pushes import PushPolicy
 from remedy.domain.stage_events import StagePolicy
-from remedy.handlers.agent_cancel import AgentCancel
-from remedy.handlers.cancelling import Canceller, CancelSettings
-from remedy.handlers.control_api import ControlApi
-from remedy.handlers.control_auth import Tokens, TokensError, token_values
-from remedy.handlers.feedback_intake import FeedbackIntake
-from remedy.handlers.feedback_settings import feedback_settings
+from remedy.handlers.chain.agent_cancel import AgentCancel
+from remedy.handlers.chain.label_update import LabelSettings, LabelUpdate
+from remedy.handlers.chain.push_intake import PushIntake
+from remedy.handlers.chain.workflow_resume import WorkflowResume
+from remedy.handlers.common.cancelling import Canceller, CancelSettings
+from remedy.handlers.common.resumes import ResumeApplier, StageResumer
+from remedy.handlers.common.tasks import TaskSteps
+from remedy.handlers.control.api import ControlApi
+from remedy.handlers.control.auth import Tokens, TokensError, token_values
+from remedy.handlers.feedback.intake import FeedbackIntake
+from remedy.handlers.feedback.settings import feedback_settings
 from remedy.handlers.gateway import Gateway
-from remedy.handlers.label_update import LabelSettings, LabelUpdate
-from remedy.handlers.push_intake import PushIntake
-from remedy.handlers.reconcile_resumes import KeptResumes
-from remedy.handlers.reconciler import Reconciler, ReconcileSettings
-from remedy.handlers.resumes import ResumeApplier, StageResumer
-from remedy.handlers.tasks import TaskSteps
-from remedy.handlers.workflow_resume import WorkflowResume
+from remedy.handlers.reconciler.reconciler import Reconciler, ReconcileSettings
+from remedy.handlers.reconciler.resumes import KeptResumes
 from remedy.ports import Clock, EventSink, utcnow
 
 
@@ -176,7 +176,7 @@ def reconciler(*, clock: Clock = utcnow, sink: EventSink | None = None) -> Recon
         resumes=KeptResumes(
             applier=ResumeApplier(workflows), stages=StageResumer(workflows), workflows=workflows
         ),
-        ledger=_redis()[1].ledger,
+        ledger=_redis()[1],
         sink=sink or HttpEventSink(config.sink_url()),
         clock=clock,
         settings=ReconcileSettings.from_env(),

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from remedy.adapters import kube
-from remedy.adapters.kube import ThrottledRefresh
-from remedy.emulators.kube import KubeEmulator
+from remedy.adapters.kube.api import ThrottledRefresh
+from remedy.adapters.kube import api as kube
+from remedy.local.emulators.kube import KubeEmulator
 
 
 class LoaderHook:

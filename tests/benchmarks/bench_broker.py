@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from remedy.broker import LocalBroker
-from remedy.platform.http_server import serve_in_thread
+from remedy.local.broker import LocalBroker
+from remedy.local.http_server import serve_in_thread
 from tests.benchmarks.load import summary_ms, target
 
 if TYPE_CHECKING:

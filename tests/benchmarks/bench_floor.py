@@ -23,8 +23,8 @@ from typing import Any
 
 import requests
 
-from remedy.platform.ports import free_port
-from remedy.platform.processes import Supervisor
+from remedy.local.ports import free_port
+from remedy.local.processes import Supervisor
 from tests.benchmarks.load import summary_ms
 from tests.support.cpu import cpu_seconds
 

@@ -14,10 +14,10 @@ from typing import Any
 import requests
 
 from remedy.domain.signatures import sign
-from remedy.platform import functions
-from remedy.platform.http_server import serve_in_thread
-from remedy.platform.ports import free_port
-from remedy.platform.processes import Supervisor
+from remedy.local import functions
+from remedy.local.http_server import serve_in_thread
+from remedy.local.ports import free_port
+from remedy.local.processes import Supervisor
 from tests.benchmarks.load import open_loop, summary_ms, target
 
 RATE = 200

@@ -28,7 +28,7 @@ from typing import Any
 import requests
 from github import Auth, Github, GithubException
 
-from remedy.platform.ports import free_port
+from remedy.local.ports import free_port
 
 SECONDS_PER_SCENARIO = 1.2
 PULLS = 50
@@ -45,7 +45,7 @@ def _start() -> tuple[subprocess.Popen[str], str]:
         [
             sys.executable,
             "-m",
-            "remedy.emulators.github.cli",
+            "remedy.local.emulators.github.cli",
             "--port",
             str(port),
             "--token",

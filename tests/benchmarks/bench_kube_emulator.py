@@ -31,7 +31,7 @@ from typing import Any
 
 from kubernetes import client, config
 
-from remedy.platform.ports import free_port
+from remedy.local.ports import free_port
 from tests.benchmarks.load import summary_ms, target
 
 SECONDS_PER_SCENARIO = 2.0
@@ -45,7 +45,7 @@ def _start(kubeconfig: Path) -> subprocess.Popen[str]:
         [
             sys.executable,
             "-m",
-            "remedy.emulators.kube.cli",
+            "remedy.local.emulators.kube.cli",
             "--port",
             str(free_port()),
             "--kubeconfig",

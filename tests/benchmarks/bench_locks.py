@@ -17,12 +17,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from remedy.adapters.redis_fanout import NodeSet
-from remedy.adapters.redis_nodes import connect
-from remedy.adapters.redis_push_log import RedisPushLogs
-from remedy.adapters.redlock import Redlock
+from remedy.adapters.redis.fanout import NodeSet
+from remedy.adapters.redis.nodes import connect
+from remedy.adapters.redis.push_log import RedisPushLogs
+from remedy.adapters.redis.redlock import Redlock
 from remedy.domain import push_order
-from remedy.platform.redis_servers import start_many
+from remedy.local.redis_servers import start_many
 
 ITERATIONS = 2000
 WARMUP = 200

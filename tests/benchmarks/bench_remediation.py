@@ -40,7 +40,7 @@ from typing import Any
 
 from requests.adapters import HTTPAdapter
 
-from remedy.broker.records import Outcome
+from remedy.local.broker.records import Outcome
 from tests.benchmarks.baseline.runner import PROCESSES, Baseline
 from tests.benchmarks.load import percentile, summary_ms, target
 from tests.chaos.harness import (

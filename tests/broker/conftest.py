@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from remedy.broker import LocalBroker
+from remedy.local.broker import LocalBroker
 from tests.broker.support import SUBSCRIBERS, TOPOLOGY, Subscriber, urls
 
 BrokerFactory = Callable[..., LocalBroker]

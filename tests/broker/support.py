@@ -1,6 +1,6 @@
 """Helpers for the broker tests: scripted subscriber servers and a CloudEvent sender.
 
-Subscribers are real HTTP servers (remedy.platform.http_server) whose answers each test
+Subscribers are real HTTP servers (remedy.local.http_server) whose answers each test
 scripts; every request they get is recorded, and tests wait for requests with a
 deadline instead of sleeping.
 """
@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 import requests
 from werkzeug.wrappers import Request, Response
 
-from remedy.broker.envelopes import Envelope, parse
-from remedy.platform.http_server import ServedApp, serve_in_thread
+from remedy.local.broker.envelopes import Envelope, parse
+from remedy.local.http_server import ServedApp, serve_in_thread
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -28,9 +28,9 @@ from typing import Any
 import pytest
 from werkzeug.wrappers import Response
 
-from remedy.broker import LocalBroker
-from remedy.broker.records import Outcome
-from remedy.platform.ports import free_port
+from remedy.local.broker import LocalBroker
+from remedy.local.broker.records import Outcome
+from remedy.local.ports import free_port
 from tests.broker.conftest import BrokerFactory
 from tests.broker.support import Received, Subscriber, answers, send, status
 

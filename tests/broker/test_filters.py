@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from remedy.broker.envelopes import Envelope
-from remedy.broker.filters import (
+from remedy.local.broker.envelopes import Envelope
+from remedy.local.broker.filters import (
     AllOf,
     AnyOf,
     Attributes,

@@ -26,7 +26,7 @@ import pytest
 import requests
 from werkzeug.wrappers import Response
 
-from remedy.broker import LocalBroker
+from remedy.local.broker import LocalBroker
 from remedy.untrusted_json import MAX_DEPTH
 from tests.broker.support import Received, Subscriber, send
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from remedy.broker import LocalBroker
-from remedy.broker.manifests import ManifestError, load, manifest_files
+from remedy.local.broker import LocalBroker
+from remedy.local.broker.manifests import ManifestError, load, manifest_files
 from tests.broker.support import TOPOLOGY
 
 BROKER = """

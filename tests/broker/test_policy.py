@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from remedy.broker.policy import (
+from remedy.local.broker.policy import (
     BROKER_DEFAULTS,
     DEFAULT_REQUEST_TIMEOUT_S,
     BackoffPolicy,

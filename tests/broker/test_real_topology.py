@@ -16,12 +16,12 @@ from pathlib import Path
 
 import yaml
 
-from remedy.broker import LocalBroker
-from remedy.broker.envelopes import Envelope
-from remedy.broker.filters import FilterResult
-from remedy.broker.manifests import Topology, load
-from remedy.broker.policy import BackoffPolicy, Destination
 from remedy.events.catalogue import CATALOGUE, PING
+from remedy.local.broker import LocalBroker
+from remedy.local.broker.envelopes import Envelope
+from remedy.local.broker.filters import FilterResult
+from remedy.local.broker.manifests import Topology, load
+from remedy.local.broker.policy import BackoffPolicy, Destination
 from tests.broker.support import Subscriber, send
 
 KNATIVE = Path(__file__).resolve().parents[2] / "knative"

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import pytest
 
-from remedy.broker import LocalBroker
-from remedy.broker.records import Outcome
+from remedy.local.broker import LocalBroker
+from remedy.local.broker.records import Outcome
 from tests.broker.support import Subscriber, reply, send
 
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from remedy.emulators.github.server import GitHubEmulator
-from remedy.emulators.kube import KubeEmulator
+from remedy.local.emulators.github.server import GitHubEmulator
+from remedy.local.emulators.kube import KubeEmulator
 from tests.chain import seed
 from tests.intake.conftest import function_app
 

@@ -8,8 +8,8 @@ from typing import Any
 from kubernetes import client
 
 from remedy.domain import agents
-from remedy.emulators.github.records import IssueRef, RepoRef
-from remedy.emulators.github.server import GitHubEmulator
+from remedy.local.emulators.github.records import IssueRef, RepoRef
+from remedy.local.emulators.github.server import GitHubEmulator
 
 REPO = "5dlabs/cto"
 AGENT_NS = "agent-platform"

@@ -23,12 +23,12 @@ import redis
 from cloudevents.http import CloudEvent
 from kubernetes import client
 
-from remedy.adapters.kube import KubeRemediationStates
-from remedy.adapters.redlock import Redlock
+from remedy.adapters.kube.api import KubeRemediationStates
+from remedy.adapters.redis.redlock import Redlock
 from remedy.domain import agents
 from remedy.domain.identifiers import task_lock_resource
-from remedy.emulators.github.server import GitHubEmulator
-from remedy.emulators.kube import KubeEmulator
+from remedy.local.emulators.github.server import GitHubEmulator
+from remedy.local.emulators.kube import KubeEmulator
 from tests.chain import seed
 from tests.support.events import acked, post, push_event, reply
 from tests.support.waiting import eventually

@@ -18,10 +18,10 @@ from typing import Any
 from cloudevents.http import CloudEvent
 from kubernetes import client
 
-from remedy.adapters.kube import KubeRemediationStates, KubeWorkflows
-from remedy.adapters.redlock import Redlock
-from remedy.handlers.resumes import StageResumer
-from remedy.handlers.tasks import TaskSteps
+from remedy.adapters.kube.api import KubeRemediationStates, KubeWorkflows
+from remedy.adapters.redis.redlock import Redlock
+from remedy.handlers.common.resumes import StageResumer
+from remedy.handlers.common.tasks import TaskSteps
 from remedy.ports import utcnow
 from tests.chain import seed
 from tests.chain.test_chain import workflow

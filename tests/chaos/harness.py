@@ -22,10 +22,10 @@ import requests
 import yaml
 from kubernetes import client
 
-from remedy.adapters.kube import KubeRemediationStates, api_client
+from remedy.adapters.kube.api import KubeRemediationStates, api_client
 from remedy.domain.remediation import RemediationState
 from remedy.domain.signatures import sign
-from remedy.platform.up import LocalPlatform
+from remedy.local.up import LocalPlatform
 from tests.support.cpu import cpu_seconds
 
 REPO = "5dlabs/cto"

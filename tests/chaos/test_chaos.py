@@ -43,9 +43,9 @@ from typing import Any
 import pytest
 import redis
 
-from remedy.broker.records import Outcome
 from remedy.domain import workflows as wf
 from remedy.domain.agents import parse_time
+from remedy.local.broker.records import Outcome
 from tests.chaos.harness import (
     Harness,
     comment_body,

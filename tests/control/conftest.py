@@ -15,8 +15,8 @@ import pytest
 from kubernetes import client
 from werkzeug.test import Client
 
-from remedy.emulators.github.server import GitHubEmulator
-from remedy.platform.http_server import ServedApp, serve_in_thread
+from remedy.local.emulators.github.server import GitHubEmulator
+from remedy.local.http_server import ServedApp, serve_in_thread
 from tests.chain.conftest import api, apps, custom, github, kube, platform_env
 from tests.control import support
 from tests.intake.conftest import RecordingSink, function_app, sink

@@ -8,9 +8,9 @@ from typing import Any
 from cloudevents.http import CloudEvent, from_http
 from kubernetes import client
 
-from remedy.adapters.kube import KubeRemediationStates
+from remedy.adapters.kube.api import KubeRemediationStates
 from remedy.domain.remediation import RemediationState
-from remedy.emulators.github.server import GitHubEmulator
+from remedy.local.emulators.github.server import GitHubEmulator
 from tests.chain import seed
 from tests.intake.conftest import RecordingSink
 from tests.support.events import push_event, reply

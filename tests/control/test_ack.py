@@ -27,7 +27,7 @@ import pytest
 from kubernetes import client
 from werkzeug.test import Client
 
-from remedy.emulators.kube import KubeEmulator
+from remedy.local.emulators.kube import KubeEmulator
 from tests.chain import seed
 from tests.control import support
 from tests.intake.conftest import RecordingSink

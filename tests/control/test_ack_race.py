@@ -15,11 +15,11 @@ from typing import Any
 from kubernetes import client
 from werkzeug.test import Client
 
-from remedy.adapters.kube import KubeRemediationStates
-from remedy.adapters.redlock import Redlock
+from remedy.adapters.kube.api import KubeRemediationStates
+from remedy.adapters.redis.redlock import Redlock
 from remedy.domain.identifiers import task_lock_resource
 from remedy.domain.remediation import Cancellation, Head, RemediationState
-from remedy.emulators.github.server import GitHubEmulator
+from remedy.local.emulators.github.server import GitHubEmulator
 from tests.chain import seed
 from tests.control import support
 

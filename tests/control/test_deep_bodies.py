@@ -17,7 +17,7 @@ import pytest
 import requests
 from kubernetes import client
 
-from remedy.platform.http_server import ServedApp
+from remedy.local.http_server import ServedApp
 from remedy.untrusted_json import MAX_DEPTH
 from tests.control import support
 from tests.intake.conftest import RecordingSink

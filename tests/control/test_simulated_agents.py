@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from remedy.emulators.agents import AgentSimulator, Plan, agent_tokens
-from remedy.emulators.github.server import GitHubEmulator
-from remedy.platform.http_server import ServedApp
+from remedy.local.emulators.agents import AgentSimulator, Plan, agent_tokens
+from remedy.local.emulators.github.server import GitHubEmulator
+from remedy.local.http_server import ServedApp
 from tests.chain import seed
 from tests.control import support
 from tests.intake.conftest import RecordingSink

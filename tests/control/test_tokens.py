@@ -16,7 +16,7 @@ import hmac
 
 import pytest
 
-from remedy.handlers.control_auth import (
+from remedy.handlers.control.auth import (
     Principal,
     Tokens,
     TokensError,

@@ -19,7 +19,7 @@ import pytest
 import requests
 from werkzeug.test import Client
 
-from remedy.platform.http_server import ServedApp
+from remedy.local.http_server import ServedApp
 from tests.control import support
 
 

@@ -28,16 +28,16 @@ from cloudevents.conversion import to_binary
 from cloudevents.http import CloudEvent
 from kubernetes import client
 
-from remedy.adapters.kube import KubeRemediationStates, api_client
-from remedy.adapters.ledger import Ledger
-from remedy.adapters.ledger_keys import LedgerKey
-from remedy.adapters.ledger_models import EntryStatus
+from remedy.adapters.kube.api import KubeRemediationStates, api_client
+from remedy.adapters.redis.ledger import Ledger
+from remedy.adapters.redis.ledger_keys import LedgerKey
+from remedy.adapters.redis.ledger_models import EntryStatus
 from remedy.domain import agents
 from remedy.domain import workflows as wf
 from remedy.domain.remediation import RemediationState
 from remedy.domain.signatures import sign
 from remedy.events.catalogue import PING, PUSH
-from remedy.handlers.once import scoped_source
+from remedy.handlers.common.once import scoped_source
 from tests.support.waiting import eventually
 
 TASK = 12
@@ -50,7 +50,7 @@ PUSH_TRIGGER = "push-intake-github-push"
 PING_TRIGGER = "reconciler-ping"
 
 _DELIVERED = re.compile(
-    r" remedy\.broker: delivered (\S+) (\S+) -> (\S+) attempt \d+: HTTP (\d{3}) \((\w+)\)$"
+    r" remedy\.local\.broker: delivered (\S+) (\S+) -> (\S+) attempt \d+: HTTP (\d{3}) \((\w+)\)$"
 )
 
 

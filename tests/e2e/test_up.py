@@ -26,7 +26,7 @@ import redis
 import requests
 from kubernetes import client
 
-from remedy.adapters.kube import KubeRemediationStates, api_client
+from remedy.adapters.kube.api import KubeRemediationStates, api_client
 
 pytestmark = pytest.mark.e2e
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from remedy.emulators.github.server import GitHubEmulator
+from remedy.local.emulators.github.server import GitHubEmulator
 from tests.chain import seed
 from tests.chain.conftest import api, custom, github, kube, platform_env
 from tests.feedback import support

@@ -17,7 +17,7 @@ from typing import Any
 from cloudevents.http import CloudEvent
 from kubernetes import client
 
-from remedy.adapters.kube import KubeRemediationStates
+from remedy.adapters.kube.api import KubeRemediationStates
 from remedy.domain.remediation import RemediationState
 from tests.chain import seed
 from tests.conftest import REFERENCE

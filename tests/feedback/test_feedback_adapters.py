@@ -13,14 +13,14 @@ import copy
 import pytest
 from kubernetes import client
 
-from remedy.adapters.github_pull_heads import PullHeadsClient
-from remedy.adapters.github_settings import GitHubSettings
-from remedy.adapters.kube_runs import KubeRemediationRuns
+from remedy.adapters.github.pull_heads import PullHeadsClient
+from remedy.adapters.github.settings import GitHubSettings
+from remedy.adapters.kube.runs import KubeRemediationRuns
 from remedy.domain import feedback as rules
 from remedy.domain.feedback import Feedback, RexRunSpec
 from remedy.domain.identifiers import Repository
-from remedy.emulators.github.server import GitHubEmulator
-from remedy.emulators.kube import KubeEmulator
+from remedy.local.emulators.github.server import GitHubEmulator
+from remedy.local.emulators.kube import KubeEmulator
 from remedy.ports import Rejected, RetryLater
 from tests.chain import seed
 from tests.feedback import support

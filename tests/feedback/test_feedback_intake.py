@@ -23,7 +23,7 @@ from cloudevents.conversion import to_structured
 from kubernetes import client
 
 from remedy.domain import agents
-from remedy.emulators.github.server import GitHubEmulator
+from remedy.local.emulators.github.server import GitHubEmulator
 from tests.chain import seed
 from tests.feedback import support
 from tests.feedback.support import comment, review

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from cloudevents.http import CloudEvent
 
-from remedy.emulators.github.faults import Fault
-from remedy.emulators.github.server import GitHubEmulator
+from remedy.local.emulators.github.faults import Fault
+from remedy.local.emulators.github.server import GitHubEmulator
 from tests.chain import seed
 from tests.feedback import support
 from tests.feedback.support import comment, review

@@ -22,9 +22,9 @@ import redis
 from cloudevents.http import from_http
 from kubernetes import client
 
-from remedy.emulators.github.faults import Fault
-from remedy.emulators.github.server import GitHubEmulator
-from remedy.emulators.kube import KubeEmulator
+from remedy.local.emulators.github.faults import Fault
+from remedy.local.emulators.github.server import GitHubEmulator
+from remedy.local.emulators.kube import KubeEmulator
 from tests.chain import seed
 from tests.feedback import support
 from tests.feedback.support import comment

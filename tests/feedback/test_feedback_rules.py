@@ -25,7 +25,7 @@ from remedy.domain.feedback import (
 from remedy.domain.identifiers import LoginSet, Repository
 from remedy.domain.pushes import Ignored
 from remedy.domain.remediation import RemediationState
-from remedy.handlers.feedback_settings import FeedbackConfigError, app_name, feedback_settings
+from remedy.handlers.feedback.settings import FeedbackConfigError, app_name, feedback_settings
 
 REPO = Repository.parse("5dlabs/cto")
 POLICY = FeedbackPolicy(qa_agents=LoginSet(["5DLabs-Tess", "5DLabs-Tess[bot]"]))

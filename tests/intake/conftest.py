@@ -14,7 +14,7 @@ import pytest
 from functions_framework import create_app
 
 from remedy.domain.signatures import sign
-from remedy.platform.http_server import ServedApp, serve_in_thread
+from remedy.local.http_server import ServedApp, serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "test-webhook-secret"

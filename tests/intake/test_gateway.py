@@ -20,8 +20,8 @@ import pytest
 from cloudevents.http import from_http
 
 from remedy.handlers.gateway import MAX_BODY_BYTES
-from remedy.platform.http_server import serve_in_thread
-from remedy.platform.ports import free_port
+from remedy.local.http_server import serve_in_thread
+from remedy.local.ports import free_port
 from tests.conftest import REFERENCE
 from tests.intake.conftest import SECRET, RecordingSink, function_app, signed_headers
 

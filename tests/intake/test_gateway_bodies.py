@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 import requests
 
-from remedy.platform.http_server import serve_in_thread
+from remedy.local.http_server import serve_in_thread
 from remedy.untrusted_json import MAX_DEPTH
 from tests.conftest import REFERENCE
 from tests.intake.conftest import SECRET, RecordingSink, function_app, signed_headers

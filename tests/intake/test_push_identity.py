@@ -21,16 +21,16 @@ from typing import Any
 import pytest
 
 from remedy import config
-from remedy.adapters.ledger import Ledger
-from remedy.adapters.ledger_keys import LedgerKey
-from remedy.adapters.redis_push_log import RedisPushLogs
-from remedy.adapters.redlock import Redlock
+from remedy.adapters.redis.ledger import Ledger
+from remedy.adapters.redis.ledger_keys import LedgerKey
+from remedy.adapters.redis.push_log import RedisPushLogs
+from remedy.adapters.redis.redlock import Redlock
 from remedy.domain import push_order
 from remedy.domain.push_order import EPOCH_SLOT, MAX_SEQUENCE, Candidate, PushLog
 from remedy.domain.pushes import PushPolicy, RemediationPush, classify
 from remedy.events.github import push_facts
-from remedy.handlers.once import scoped_source
-from remedy.handlers.push_intake import fingerprint, log_name
+from remedy.handlers.chain.push_intake import fingerprint, log_name
+from remedy.handlers.common.once import scoped_source
 from tests.intake.conftest import function_app
 from tests.intake.test_push_intake import (
     REX_SHA_AFTER,

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from remedy.adapters.github_settings import DEFAULT_API_URL
+from remedy.adapters.github.settings import DEFAULT_API_URL
 from tests.knative import source_scan
 from tests.knative.support import ROOT, of_kind
 
@@ -93,7 +93,7 @@ def test_scan_follows_the_functions_and_nothing_else() -> None:
     files = {str(p.relative_to(ROOT)) for p in source_scan.deployed_files()}
     assert "functions/reconciler/main.py" in files
     assert "shared/remedy/wiring.py" in files
-    assert "shared/remedy/adapters/github_settings.py" in files  # through wiring's imports
+    assert "shared/remedy/adapters/github/settings.py" in files  # through wiring's imports
     assert not any(part in f for f in files for part in ("/emulators/", "/platform/", "/broker/"))
 
 

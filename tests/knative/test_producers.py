@@ -59,19 +59,29 @@ def built_types(tree: ast.Module) -> set[str]:
 
 
 def imported_handlers(tree: ast.Module) -> set[str]:
+    """Handler modules (dotted, below ``remedy.handlers``) the module imports, or imports
+    names from."""
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module:
-            if node.module == "remedy.handlers":
-                found |= {alias.name for alias in node.names}
-            elif node.module.startswith("remedy.handlers."):
-                found.add(node.module.removeprefix("remedy.handlers."))
+            if node.module != "remedy.handlers" and not node.module.startswith("remedy.handlers."):
+                continue
+            base = node.module.removeprefix("remedy.handlers").lstrip(".")
+            if base:
+                found.add(base)
+            found |= {f"{base}.{alias.name}" if base else alias.name for alias in node.names}
     return found
+
+
+def _dotted(path: Path) -> str:
+    return ".".join(path.relative_to(HANDLERS).with_suffix("").parts)
 
 
 def produced_by_code() -> dict[str, set[str]]:
     """function -> the dev.remedy.* types its handler code builds."""
-    trees = {path.stem: _tree(path) for path in HANDLERS.glob("*.py")}
+    trees = {
+        _dotted(path): _tree(path) for path in HANDLERS.rglob("*.py") if path.stem != "__init__"
+    }
     owners = {name: producer_constant(tree) for name, tree in trees.items()}
     produced: dict[str, set[str]] = {}
     for name in trees:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import pytest
 
-from remedy.handlers.control_watch import MAX_TIMEOUT_S
+from remedy.handlers.control.watch import MAX_TIMEOUT_S
 from tests.knative import source_scan
 from tests.knative.support import EXTERNAL, FUNCTIONS, Manifest, container, env, ksvc, of_kind
 

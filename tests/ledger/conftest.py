@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import redis
 
-from remedy.adapters.ledger import Ledger
+from remedy.adapters.redis.ledger import Ledger
 
 
 @pytest.fixture

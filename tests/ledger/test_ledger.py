@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 import redis
 
-from remedy.adapters.ledger import (
+from remedy.adapters.redis.ledger import (
     MAX_JSON_BYTES,
     ClaimLost,
     InProgressElsewhere,
@@ -32,9 +32,9 @@ from remedy.adapters.ledger import (
     LedgerUnavailable,
     PayloadMismatch,
 )
-from remedy.adapters.ledger_keys import LedgerKey, fingerprint
-from remedy.adapters.ledger_models import Claim, ClaimOutcome, EntryStatus
-from remedy.platform.redis_servers import RedisServer
+from remedy.adapters.redis.ledger_keys import LedgerKey, fingerprint
+from remedy.adapters.redis.ledger_models import Claim, ClaimOutcome, EntryStatus
+from remedy.local.redis_servers import RedisServer
 
 SOURCE = "https://github.com/5dlabs/cto"
 KEY = LedgerKey.for_event(SOURCE, "6f1e1a10-8a4b-11ef-9a4c-2f0c8b3b1e01")

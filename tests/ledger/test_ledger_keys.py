@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from remedy.adapters.ledger_keys import MAX_PART_CHARS, LedgerKey, fingerprint
+from remedy.adapters.redis.ledger_keys import MAX_PART_CHARS, LedgerKey, fingerprint
 
 
 def test_keys_are_readable_for_ordinary_ids() -> None:

@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 
-from remedy.adapters.redis_fanout import NodeSet
-from remedy.adapters.redis_nodes import connect
-from remedy.adapters.redlock import Redlock
-from remedy.platform.redis_servers import RedisServer
+from remedy.adapters.redis.fanout import NodeSet
+from remedy.adapters.redis.nodes import connect
+from remedy.adapters.redis.redlock import Redlock
+from remedy.local.redis_servers import RedisServer
 
 MakeRedlock = Callable[..., Redlock]
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from remedy.adapters.redlock import LockGrant, Redlock
+from remedy.adapters.redis.redlock import LockGrant, Redlock
 from tests.locks.conftest import MakeRedlock
 
 CONTENDERS = 100

@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from remedy.adapters.redis_push_log import LOCK_PREFIX, LOG_PREFIX, WRITE, RedisPushLogs
-from remedy.adapters.redlock import Redlock
+from remedy.adapters.redis.push_log import LOCK_PREFIX, LOG_PREFIX, WRITE, RedisPushLogs
+from remedy.adapters.redis.redlock import Redlock
 from remedy.domain import push_order
 from remedy.domain.push_order import Candidate, PushLog
-from remedy.platform.redis_servers import RedisServer
+from remedy.local.redis_servers import RedisServer
 from remedy.ports import RetryLater
 from tests.locks.conftest import MakeRedlock
 

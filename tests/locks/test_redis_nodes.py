@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from remedy.adapters.redis_fanout import LuaScript, NodeFailure, NodeSet
-from remedy.adapters.redis_nodes import connect, parse_redis_urls, redact_url
-from remedy.platform.redis_servers import RedisServer
+from remedy.adapters.redis.fanout import LuaScript, NodeFailure, NodeSet
+from remedy.adapters.redis.nodes import connect, parse_redis_urls, redact_url
+from remedy.local.redis_servers import RedisServer
 
 ECHO = LuaScript.of("return ARGV[1]")
 # Generous bound for "fails fast": the fan-out deadline is 0.1 s.

@@ -19,9 +19,15 @@ import time
 import pytest
 import redis
 
-from remedy.adapters.redlock import LockGrant, LockLost, LockUnavailable, Redlock, task_lock_key
-from remedy.adapters.redlock_scripts import fence_key
-from remedy.platform.redis_servers import RedisServer
+from remedy.adapters.redis.redlock import (
+    LockGrant,
+    LockLost,
+    LockUnavailable,
+    Redlock,
+    task_lock_key,
+)
+from remedy.adapters.redis.redlock_scripts import fence_key
+from remedy.local.redis_servers import RedisServer
 from tests.locks.conftest import MakeRedlock
 
 TTL_S = 10.0

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from remedy.platform.http_server import ServedApp, serve_in_thread
+from remedy.local.http_server import ServedApp, serve_in_thread
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

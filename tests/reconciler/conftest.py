@@ -19,10 +19,10 @@ from cloudevents.http import CloudEvent
 from kubernetes import client
 
 from remedy import wiring
-from remedy.adapters.kube import KubeRemediationStates
+from remedy.adapters.kube.api import KubeRemediationStates
 from remedy.domain.agents import parse_time
 from remedy.domain.remediation import RemediationState
-from remedy.handlers.reconciler import Reconciler
+from remedy.handlers.reconciler.reconciler import Reconciler
 from remedy.ports import SinkError
 from tests.chain import conftest as chain
 from tests.chain import seed

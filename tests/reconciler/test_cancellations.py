@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from remedy.adapters.kube import KubeRemediationStates
-from remedy.emulators.github.server import GitHubEmulator
-from remedy.emulators.kube import KubeEmulator
-from remedy.handlers.reconciler import Reconciler
+from remedy.adapters.kube.api import KubeRemediationStates
+from remedy.handlers.reconciler.reconciler import Reconciler
+from remedy.local.emulators.github.server import GitHubEmulator
+from remedy.local.emulators.kube import KubeEmulator
 from tests.chain import seed
 from tests.reconciler.conftest import (
     BRANCH,

@@ -18,9 +18,9 @@ from typing import Any
 
 from kubernetes import client
 
-from remedy.adapters.kube import KubeRemediationStates
-from remedy.emulators.kube import KubeEmulator
-from remedy.handlers.reconciler import Reconciler, TickReport
+from remedy.adapters.kube.api import KubeRemediationStates
+from remedy.handlers.reconciler.reconciler import Reconciler, TickReport
+from remedy.local.emulators.kube import KubeEmulator
 from tests.chain import seed
 from tests.reconciler.conftest import (
     Clock,

@@ -24,11 +24,11 @@ from cloudevents.conversion import to_structured
 from cloudevents.http import CloudEvent, from_http
 from kubernetes import client
 
-from remedy.adapters.kube import KubeRemediationStates
-from remedy.adapters.redlock import Redlock
+from remedy.adapters.kube.api import KubeRemediationStates
+from remedy.adapters.redis.redlock import Redlock
 from remedy.domain.identifiers import task_lock_resource
-from remedy.emulators.github.server import GitHubEmulator
-from remedy.platform.http_server import ServedApp, serve_in_thread
+from remedy.local.emulators.github.server import GitHubEmulator
+from remedy.local.http_server import ServedApp, serve_in_thread
 from tests.chain import seed
 from tests.intake.conftest import RecordingSink, function_app
 from tests.reconciler.conftest import BRANCH, coderun, drive, push, state_of

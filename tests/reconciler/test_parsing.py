@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from cloudevents.http import CloudEvent
 
-from remedy.handlers.reconcile_dead_letters import MAX_REASON, DeadLetter, reason_of
-from remedy.handlers.reconciler import ReconcileSettings, SettingsError
+from remedy.handlers.reconciler.dead_letters import MAX_REASON, DeadLetter, reason_of
+from remedy.handlers.reconciler.reconciler import ReconcileSettings, SettingsError
 
 
 @pytest.mark.parametrize(

@@ -16,12 +16,12 @@ from typing import Any
 
 from kubernetes import client
 
-from remedy.adapters.kube import KubeRemediationStates
+from remedy.adapters.kube.api import KubeRemediationStates
 from remedy.domain.agents import format_time
 from remedy.domain.remediation import KeptResume, RemediationState
-from remedy.emulators.github.server import GitHubEmulator
-from remedy.emulators.kube import KubeEmulator
-from remedy.handlers.reconciler import Reconciler
+from remedy.handlers.reconciler.reconciler import Reconciler
+from remedy.local.emulators.github.server import GitHubEmulator
+from remedy.local.emulators.kube import KubeEmulator
 from tests.chain import seed
 from tests.chain.test_stages import pr_event, suspend_at, suspended_stages
 from tests.reconciler.conftest import (

@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 import redis
@@ -30,16 +30,16 @@ from cloudevents.conversion import to_json
 from cloudevents.http import CloudEvent
 from kubernetes import client
 
-from remedy.adapters.kube import KubeRemediationStates
-from remedy.adapters.ledger import Ledger
-from remedy.adapters.ledger_keys import LedgerKey
-from remedy.adapters.ledger_models import EntryStatus, LedgerEntry
+from remedy.adapters.kube.api import KubeRemediationStates
+from remedy.adapters.redis.ledger import Ledger
+from remedy.adapters.redis.ledger_keys import LedgerKey
 from remedy.domain.agents import parse_time
-from remedy.emulators.github.server import GitHubEmulator
 from remedy.events.models import AgentsCancelled
-from remedy.handlers import reconcile_sagas as sagas
-from remedy.handlers.once import fingerprint_of, scoped_source
-from remedy.handlers.reconciler import Reconciler
+from remedy.handlers.common.once import fingerprint_of, scoped_source
+from remedy.handlers.reconciler import sagas
+from remedy.handlers.reconciler.reconciler import Reconciler
+from remedy.local.emulators.github.server import GitHubEmulator
+from remedy.ports import LedgerRecord
 from tests.chain import seed
 from tests.reconciler.conftest import (
     BRANCH,
@@ -239,25 +239,16 @@ def _reply(name: str) -> str:
 
 
 def _entry(
-    link: sagas.Link,
-    status: EntryStatus,
+    status: Literal["in_progress", "failed", "done"],
     *,
     result: Mapping[str, Any] | None = None,
     lease: float | None = None,
-) -> LedgerEntry:
-    return LedgerEntry(
-        key=link.key,
+) -> LedgerRecord:
+    return LedgerRecord(
         status=status,
-        fingerprint="f",
-        attempts=1,
-        steps=(),
-        outputs={},
-        recovery_point=None,
-        last_error="boom" if status is EntryStatus.FAILED else None,
         result=result,
+        last_error="boom" if status == "failed" else None,
         lease_remaining_s=lease,
-        created_ms=0,
-        updated_ms=0,
     )
 
 
@@ -269,25 +260,26 @@ EXPIRED = "expired"
 
 
 class MemoryLedger:
+    """The :class:`~remedy.ports.LedgerRecords` port over a dict, keyed as run_once keys."""
+
     def __init__(self, states: Mapping[str, str]) -> None:
-        self.entries: dict[LedgerKey, LedgerEntry] = {}
+        self.entries: dict[tuple[str, str], LedgerRecord] = {}
         for link in LINKS:
             kind = states.get(link.consumer)
             if kind == DONE:
-                entry = _entry(link, EntryStatus.DONE, result={"event": _reply(link.consumer)})
+                entry = _entry("done", result={"event": _reply(link.consumer)})
             elif kind == ACK:
-                entry = _entry(link, EntryStatus.DONE, result={"ack": "superseded"})
+                entry = _entry("done", result={"ack": "superseded"})
             elif kind == FAILED:
-                entry = _entry(link, EntryStatus.FAILED)
+                entry = _entry("failed")
             elif kind in (LIVE, EXPIRED):
-                lease = 5.0 if kind == LIVE else 0.0
-                entry = _entry(link, EntryStatus.IN_PROGRESS, lease=lease)
+                entry = _entry("in_progress", lease=5.0 if kind == LIVE else 0.0)
             else:
                 continue
-            self.entries[link.key] = entry
+            self.entries[(scoped_source(link.consumer, link.source), link.event_id)] = entry
 
-    def get(self, key: LedgerKey) -> LedgerEntry | None:
-        return self.entries.get(key)
+    def record(self, *, source: str, event_id: str) -> LedgerRecord | None:
+        return self.entries.get((source, event_id))
 
 
 @pytest.mark.parametrize(

@@ -18,17 +18,17 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from remedy.adapters.github_breaker import BreakerSettings, CircuitBreaker
-from remedy.adapters.github_prs import PullRequestsClient
-from remedy.adapters.github_settings import GitHubSettings
-from remedy.adapters.github_transport import RetryPolicy
-from remedy.emulators.github import rest_issues, rest_pulls, rest_repos
-from remedy.emulators.github.api import GitHubApi
-from remedy.emulators.github.backend import Backend
-from remedy.emulators.github.records import RepoRef
-from remedy.emulators.github.routing import Router
-from remedy.emulators.github.server import GitHubEmulator
-from remedy.emulators.github.wire import Handler
+from remedy.adapters.github.breaker import BreakerSettings, CircuitBreaker
+from remedy.adapters.github.prs import PullRequestsClient
+from remedy.adapters.github.settings import GitHubSettings
+from remedy.adapters.github.transport import RetryPolicy
+from remedy.local.emulators.github import rest_issues, rest_pulls, rest_repos
+from remedy.local.emulators.github.api import GitHubApi
+from remedy.local.emulators.github.backend import Backend
+from remedy.local.emulators.github.records import RepoRef
+from remedy.local.emulators.github.routing import Router
+from remedy.local.emulators.github.server import GitHubEmulator
+from remedy.local.emulators.github.wire import Handler
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import pytest
 
-from remedy.adapters.github_answers import Failed, Limited, Problem, Refused, classify
-from remedy.emulators.github.ratelimit import SECONDARY_MESSAGE
+from remedy.adapters.github.answers import Failed, Limited, Problem, Refused, classify
+from remedy.local.emulators.github.ratelimit import SECONDARY_MESSAGE
 
 NOW = 1_700_000_000.0
 

@@ -16,8 +16,8 @@ import threading
 
 import pytest
 
-from remedy.adapters.github_breaker import BreakerSettings, CircuitBreaker, breaker_for
-from remedy.adapters.github_errors import CircuitOpen
+from remedy.adapters.github.breaker import BreakerSettings, CircuitBreaker, breaker_for
+from remedy.adapters.github.errors import CircuitOpen
 from remedy.ports import RetryLater
 
 from .conftest import FakeClock, state

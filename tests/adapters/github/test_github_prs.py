@@ -27,11 +27,11 @@ from urllib.parse import quote
 
 import pytest
 
-from remedy.adapters.github_errors import GitHubNotFound
-from remedy.adapters.github_prs import PullRequestsClient
+from remedy.adapters.github.errors import GitHubNotFound
+from remedy.adapters.github.prs import PullRequestsClient
 from remedy.domain.identifiers import InvalidIdentifier
-from remedy.emulators.github.records import RepoRef
-from remedy.emulators.github.server import GitHubEmulator
+from remedy.local.emulators.github.records import RepoRef
+from remedy.local.emulators.github.server import GitHubEmulator
 from remedy.ports import PullRequests, Rejected
 
 from .conftest import DEMO, OWNER, REPO, OpenPull

@@ -27,19 +27,19 @@ from collections.abc import Iterator
 
 import pytest
 
-from remedy.adapters.github_breaker import CircuitBreaker
-from remedy.adapters.github_errors import (
+from remedy.adapters.github.breaker import CircuitBreaker
+from remedy.adapters.github.errors import (
     CircuitOpen,
     GitHubRejected,
     GitHubUnauthorized,
     GitHubUnavailable,
     RateLimited,
 )
-from remedy.adapters.github_prs import PullRequestsClient
-from remedy.emulators.github.faults import Fault
-from remedy.emulators.github.ratelimit import SECONDARY_MESSAGE
-from remedy.emulators.github.server import GitHubEmulator
-from remedy.platform.ports import free_port
+from remedy.adapters.github.prs import PullRequestsClient
+from remedy.local.emulators.github.faults import Fault
+from remedy.local.emulators.github.ratelimit import SECONDARY_MESSAGE
+from remedy.local.emulators.github.server import GitHubEmulator
+from remedy.local.ports import free_port
 from remedy.ports import RetryLater
 
 from .conftest import OWNER, REPO, FakeClock, MakeClient, OpenPull, state

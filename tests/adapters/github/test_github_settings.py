@@ -17,10 +17,10 @@ import logging
 import pytest
 
 from remedy import logs
-from remedy.adapters.github_prs import PullRequestsClient
-from remedy.adapters.github_settings import GitHubSettings
+from remedy.adapters.github.prs import PullRequestsClient
+from remedy.adapters.github.settings import GitHubSettings
 from remedy.config import ConfigError
-from remedy.emulators.github.server import GitHubEmulator
+from remedy.local.emulators.github.server import GitHubEmulator
 
 from .conftest import REPO, OpenPull
 

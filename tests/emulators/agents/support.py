@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from remedy.emulators.kube import KubeEmulator
+from remedy.local.emulators.kube import KubeEmulator
 
 CODERUN = ("agents.platform/v1", "CodeRun")
 

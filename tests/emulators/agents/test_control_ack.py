@@ -23,11 +23,11 @@ from typing import Any
 import pytest
 
 from remedy.domain import agents
-from remedy.emulators.agents import AckFailed, AgentSimulator, ControlApiAcknowledge, Plan
-from remedy.emulators.agents import agent_tokens as parse_agent_tokens
-from remedy.emulators.kube import KubeEmulator
-from remedy.platform.http_server import ServedApp, serve_in_thread
-from remedy.platform.ports import free_port
+from remedy.local.emulators.agents import AckFailed, AgentSimulator, ControlApiAcknowledge, Plan
+from remedy.local.emulators.agents import agent_tokens as parse_agent_tokens
+from remedy.local.emulators.kube import KubeEmulator
+from remedy.local.http_server import ServedApp, serve_in_thread
+from remedy.local.ports import free_port
 from tests.emulators.agents.support import CODERUN, phase, run
 from tests.support.waiting import eventually
 
@@ -155,7 +155,7 @@ def test_agent_tokens_leave_out_operators() -> None:
 def test_standalone_control_api_needs_tokens(kube: KubeEmulator, tmp_path: Path) -> None:
     kubeconfig = kube.write_kubeconfig(tmp_path / "kubeconfig")
     finished = subprocess.run(
-        [sys.executable, "-m", "remedy.emulators.agents", "--kubeconfig", str(kubeconfig),
+        [sys.executable, "-m", "remedy.local.emulators.agents", "--kubeconfig", str(kubeconfig),
          "--control-api", "http://127.0.0.1:1"],
         capture_output=True, text=True, timeout=60, check=False,
         env={"PATH": "", "REMEDY_API_TOKENS": ""},

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from remedy.domain import agents
-from remedy.emulators.agents.schedule import Plan, Step, next_step, plan_for
+from remedy.local.emulators.agents.schedule import Plan, Step, next_step, plan_for
 from tests.emulators.agents.support import run
 
 NOW = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ that existed before the simulator started and runs in several namespaces; a
 cancellation request acknowledged (annotation and phase Cancelled) or ignored (the
 run finishes normally); an injected acknowledge callable replacing the default; a
 run deleted mid-way; recovery after the watch's history is compacted (410); the
-standalone ``python -m remedy.emulators.agents``.
+standalone ``python -m remedy.local.emulators.agents``.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from remedy.domain import agents
-from remedy.emulators.agents import AcknowledgeAfter, AgentSimulator, IgnoreCancellation, Plan
-from remedy.emulators.kube import KubeEmulator
+from remedy.local.emulators.agents import AcknowledgeAfter, AgentSimulator, IgnoreCancellation, Plan
+from remedy.local.emulators.kube import KubeEmulator
 from tests.emulators.agents.support import CODERUN, phase, phases_seen, run
 from tests.support.waiting import eventually
 
@@ -152,7 +152,7 @@ def test_standalone(kube: KubeEmulator, tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "remedy.emulators.agents",
+            "remedy.local.emulators.agents",
             "--kubeconfig",
             str(kubeconfig),
             "--run-seconds",

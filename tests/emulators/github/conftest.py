@@ -18,7 +18,7 @@ from github import Github
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
-from remedy.emulators.github.server import GitHubEmulator
+from remedy.local.emulators.github.server import GitHubEmulator
 
 
 class Http:

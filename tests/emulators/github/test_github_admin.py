@@ -18,8 +18,8 @@ import pytest
 import requests
 from github.PullRequest import PullRequest
 
-from remedy.emulators.github.records import IssueRef
-from remedy.emulators.github.server import GitHubEmulator
+from remedy.local.emulators.github.records import IssueRef
+from remedy.local.emulators.github.server import GitHubEmulator
 
 from .conftest import Http
 

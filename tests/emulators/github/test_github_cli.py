@@ -20,8 +20,8 @@ import threading
 import pytest
 import requests
 
-from remedy.emulators.github import cli as github_cli
-from remedy.platform.ports import free_port
+from remedy.local.emulators.github import cli as github_cli
+from remedy.local.ports import free_port
 
 
 def _lines(process: subprocess.Popen[str]) -> queue.Queue[str]:
@@ -42,7 +42,7 @@ def test_standalone_process_serves_on_the_given_port_until_sigterm() -> None:
         [
             sys.executable,
             "-m",
-            "remedy.emulators.github.cli",
+            "remedy.local.emulators.github.cli",
             "--port",
             str(port),
             "--token",
@@ -78,7 +78,7 @@ def test_bad_arguments_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str
 
 
 def test_emulate_command_tree_has_github() -> None:
-    emulate_cli = pytest.importorskip("remedy.emulators.cli")  # needs its kube sibling too
+    emulate_cli = pytest.importorskip("remedy.local.emulators.cli")  # needs its kube sibling too
     parser = argparse.ArgumentParser()
     emulate_cli.register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["emulate", "github", "--port", "0"])

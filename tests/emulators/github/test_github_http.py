@@ -27,8 +27,8 @@ import pytest
 from github import BadCredentialsException, GithubException, GithubRetry, RateLimitExceededException
 from github.PullRequest import PullRequest
 
-from remedy.emulators.github.faults import Fault
-from remedy.emulators.github.server import GitHubEmulator
+from remedy.local.emulators.github.faults import Fault
+from remedy.local.emulators.github.server import GitHubEmulator
 
 from .conftest import Http
 

@@ -25,7 +25,7 @@ from github import GithubException
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
-from remedy.emulators.github.server import GitHubEmulator
+from remedy.local.emulators.github.server import GitHubEmulator
 
 from .conftest import Http
 

@@ -19,9 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from remedy.emulators.github.errors import ApiError
-from remedy.emulators.github.records import IssueRef, RepoRef
-from remedy.emulators.github.server import GitHubEmulator
+from remedy.local.emulators.github.errors import ApiError
+from remedy.local.emulators.github.records import IssueRef, RepoRef
+from remedy.local.emulators.github.server import GitHubEmulator
 
 DEMO = RepoRef("remedy-bot", "demo")
 

@@ -22,7 +22,7 @@ from github import Github, GithubException, UnknownObjectException
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
-from remedy.emulators.github.server import GitHubEmulator
+from remedy.local.emulators.github.server import GitHubEmulator
 
 
 def test_authenticated_user_is_the_token_owner(gh: Github, github: GitHubEmulator) -> None:

@@ -20,7 +20,7 @@ import pytest
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
-from remedy.emulators.github.server import GitHubEmulator
+from remedy.local.emulators.github.server import GitHubEmulator
 
 from .conftest import Http
 

@@ -3,7 +3,7 @@
 The emulator publishes, under ``/openapi/v2`` and ``/openapi/v3``, the definitions a
 real 1.37 apiserver publishes for the built-in kinds it serves (and what they refer
 to: ``ObjectMeta``, ``Time``, ``Status``, ``JSONSchemaProps``…). They ship as data in
-``remedy/emulators/kube/openapi/builtins.json``; this module derives that file from
+``remedy/local/emulators/kube/openapi/builtins.json``; this module derives that file from
 the Kubernetes 1.37 schemas the ``kubernetes-validate`` dev dependency carries, by
 undoing that package's JSON-Schema conversion (``"type": [t, "null"]`` → ``t``, refs
 under ``#/$defs/`` → ``#/definitions/``, and the ``enum`` it adds to each kind's
@@ -19,10 +19,10 @@ from importlib import resources as package_files
 from pathlib import Path
 from typing import Any
 
-from remedy.emulators.kube.resources import BUILTINS
+from remedy.local.emulators.kube.resources import BUILTINS
 
 SHIPPED = Path(__file__).resolve().parents[3] / (
-    "shared/remedy/emulators/kube/openapi/builtins.json"
+    "shared/remedy/local/emulators/kube/openapi/builtins.json"
 )
 # Referenced by the operations of every resource (responses, request bodies).
 _EXTRA_ROOTS = (

@@ -15,7 +15,7 @@ import pytest
 import requests
 from kubernetes import client
 
-from remedy.emulators.kube import KubeEmulator
+from remedy.local.emulators.kube import KubeEmulator
 from tests.emulators.kube.support import KUBECTL, Http, Kubectl
 
 

@@ -19,7 +19,7 @@ import pytest
 from kubernetes import client
 from kubernetes.client import ApiException
 
-from remedy.emulators.kube import KubeEmulator
+from remedy.local.emulators.kube import KubeEmulator
 from tests.emulators.kube.support import GROUP, PLURAL, VERSION, Http, coderun
 
 CODERUN = "agents.platform/v1", "CodeRun"

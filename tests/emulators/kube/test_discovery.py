@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from remedy.emulators.kube import KubeEmulator, crds
+from remedy.local.emulators.kube import KubeEmulator, crds
 from tests.emulators.kube.support import Http
 
 CRDS = Path(crds.__file__).parent / "crds"

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from remedy.emulators.kube import KubeEmulator
+from remedy.local.emulators.kube import KubeEmulator
 from tests.emulators.kube.support import Kubectl, coderun, eventually
 
 CODERUN = "agents.platform/v1", "CodeRun"

@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 import yaml
 
-from remedy.emulators.kube import bundled_crds
-from remedy.emulators.kube.openapi import definitions, v2
-from remedy.emulators.kube.protobuf import Schema, decode_message
-from remedy.emulators.kube.resources import ResourceType
+from remedy.local.emulators.kube import bundled_crds
+from remedy.local.emulators.kube.openapi import definitions, v2
+from remedy.local.emulators.kube.protobuf import Schema, decode_message
+from remedy.local.emulators.kube.resources import ResourceType
 from tests.emulators.kube import builtin_openapi
 from tests.emulators.kube.support import Http
 

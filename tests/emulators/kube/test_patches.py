@@ -17,7 +17,7 @@ import pytest
 from kubernetes import client
 from kubernetes.client import ApiException
 
-from remedy.emulators.kube import KubeEmulator, patches
+from remedy.local.emulators.kube import KubeEmulator, patches
 from tests.emulators.kube.support import GROUP, PLURAL, VERSION, Http, coderun
 
 DOC = {

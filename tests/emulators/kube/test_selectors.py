@@ -15,10 +15,10 @@ import pytest
 from kubernetes import client
 from kubernetes.client import ApiException
 
-from remedy.emulators.kube import KubeEmulator
-from remedy.emulators.kube.errors import ApiError
-from remedy.emulators.kube.fields import parse_fields
-from remedy.emulators.kube.selectors import parse_labels
+from remedy.local.emulators.kube import KubeEmulator
+from remedy.local.emulators.kube.errors import ApiError
+from remedy.local.emulators.kube.fields import parse_fields
+from remedy.local.emulators.kube.selectors import parse_labels
 from tests.emulators.kube.support import GROUP, PLURAL, VERSION, coderun
 
 LABELS = {"task-id": "3", "github-app": "5DLabs-Cleo", "tier": "7"}

@@ -1,7 +1,7 @@
 """Running the emulator: in-process lifecycle, plain HTTP mode, and the standalone command.
 
 Covers: ``remedy emulate kube --port P --kubeconfig PATH`` (via ``python -m
-remedy.emulators.kube.cli``) printing its base URL, writing a 0600 kubeconfig the
+remedy.local.emulators.kube.cli``) printing its base URL, writing a 0600 kubeconfig the
 kubernetes client loads unchanged, and exiting cleanly on SIGTERM; the command
 registered under ``remedy emulate``; invalid arguments refused; the context manager
 stopping the server; ``tls=False`` serving plain HTTP with the same API; connections
@@ -22,9 +22,9 @@ import pytest
 import requests
 from kubernetes import client, config
 
-from remedy.emulators import cli as emulators_cli
-from remedy.emulators.kube import KubeEmulator
-from remedy.platform.ports import free_port
+from remedy.local.emulators import cli as emulators_cli
+from remedy.local.emulators.kube import KubeEmulator
+from remedy.local.ports import free_port
 
 
 def test_standalone_command(tmp_path: Path) -> None:
@@ -34,7 +34,7 @@ def test_standalone_command(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "remedy.emulators.kube.cli",
+            "remedy.local.emulators.kube.cli",
             "--port",
             str(port),
             "--kubeconfig",
@@ -77,7 +77,7 @@ def test_registered_under_remedy_emulate() -> None:
 @pytest.mark.parametrize("arguments", [["--port", "70000"], ["--token", "short"]])
 def test_bad_arguments(arguments: list[str]) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "remedy.emulators.kube.cli", *arguments],
+        [sys.executable, "-m", "remedy.local.emulators.kube.cli", *arguments],
         capture_output=True,
         text=True,
         timeout=30,

@@ -25,7 +25,7 @@ import pytest
 from kubernetes import client, watch
 from kubernetes.client import ApiException
 
-from remedy.emulators.kube import KubeEmulator
+from remedy.local.emulators.kube import KubeEmulator
 from tests.emulators.kube.support import GROUP, PLURAL, VERSION, Http, coderun, eventually
 
 CODERUN = "agents.platform/v1", "CodeRun"

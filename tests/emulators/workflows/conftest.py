@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from remedy.emulators.agents import AgentSimulator, Plan
-from remedy.emulators.kube import KubeEmulator
-from remedy.emulators.workflows import WorkflowSimulator
+from remedy.local.emulators.agents import AgentSimulator, Plan
+from remedy.local.emulators.kube import KubeEmulator
+from remedy.local.emulators.workflows import WorkflowSimulator
 from tests.emulators.workflows.support import AGENT_NS, ARGO_NS, DELAY_S
 
 FAST = Plan(pending_seconds=0.05, run_seconds=0.1, ack_seconds=0.05)

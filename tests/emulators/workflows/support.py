@@ -16,7 +16,7 @@ from kubernetes import client
 from remedy.domain import agents
 from remedy.domain import workflows as wf
 from remedy.domain.stages import Stage
-from remedy.emulators.kube import KubeEmulator
+from remedy.local.emulators.kube import KubeEmulator
 
 ARGO_NS, AGENT_NS = "argo", "agent-platform"
 DELAY_S = 0.2

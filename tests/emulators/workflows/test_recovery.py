@@ -7,7 +7,7 @@ vanished while the simulator was down parks the workflow; 409s on the workflow (
 of injected ones, and a real concurrent write while the simulator's write is in flight)
 are met by re-reading and redoing the step, never by overwriting the other write or
 doing the step twice; a watch resumed after compaction (410) lists again; the
-standalone ``python -m remedy.emulators.workflows`` and its delay setting.
+standalone ``python -m remedy.local.emulators.workflows`` and its delay setting.
 """
 
 from __future__ import annotations
@@ -26,8 +26,13 @@ from kubernetes import client
 
 from remedy.domain import agents
 from remedy.domain.stages import Stage
-from remedy.emulators.kube import KubeEmulator
-from remedy.emulators.workflows import SEGMENTS, WorkflowSimulator, step_delay_from_env, writes
+from remedy.local.emulators.kube import KubeEmulator
+from remedy.local.emulators.workflows import (
+    SEGMENTS,
+    WorkflowSimulator,
+    step_delay_from_env,
+    writes,
+)
 from tests.emulators.workflows.support import (
     AGENT_NS,
     CODERUN,
@@ -193,7 +198,13 @@ def test_a_malformed_step_delay_is_refused(value: str) -> None:
 
 
 def _standalone(kubeconfig: Path, *extra: str, env: dict[str, str] | None = None) -> Any:
-    argv = [sys.executable, "-m", "remedy.emulators.workflows", "--kubeconfig", str(kubeconfig)]
+    argv = [
+        sys.executable,
+        "-m",
+        "remedy.local.emulators.workflows",
+        "--kubeconfig",
+        str(kubeconfig),
+    ]
     return subprocess.Popen(
         [*argv, "--namespace", "argo", "--coderun-namespace", AGENT_NS, *extra],
         stdout=subprocess.PIPE,

@@ -21,8 +21,8 @@ import pytest
 from kubernetes import client
 
 from remedy.domain import agents
-from remedy.emulators.kube import KubeEmulator
-from remedy.emulators.workflows import WorkflowSimulator
+from remedy.local.emulators.kube import KubeEmulator
+from remedy.local.emulators.workflows import WorkflowSimulator
 from tests.emulators.workflows.support import (
     AGENT_NS,
     ARGO_NS,

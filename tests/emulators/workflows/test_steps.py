@@ -15,7 +15,7 @@ import pytest
 
 from remedy.domain import agents
 from remedy.domain.stages import FORWARD, Stage
-from remedy.emulators.workflows import SEGMENTS, steps, writes
+from remedy.local.emulators.workflows import SEGMENTS, steps, writes
 from tests.emulators.workflows.support import play_workflow
 
 NOW = "2025-01-01T00:00:00.000000Z"

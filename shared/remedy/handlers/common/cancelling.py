@@ -1,0 +1,165 @@
+"""Cancelling a task's obsolete agent runs: the one cancellation path every step uses.
+
+agent-cancel (for a remediation push or a cancellation request) and feedback-intake
+(before it starts a Rex remediation run) both come here, inside a task step (under the
+task's lock): the runs are planned by :func:`remedy.domain.agents.plan` — which keeps,
+with a reason, every run that must survive — and each obsolete one is deleted at once
+when it has not started, or asked to stop (annotations guarded by the resourceVersion
+the decision was made on, re-read on a conflict). Every outcome is recorded in the
+task's remediation state under the request's epoch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from remedy.domain import agents
+from remedy.domain.agents import Action, AgentPolicy, AgentRun, Obsolescence, Planned, plan
+from remedy.domain.remediation import Cancellation, CancellationStatus
+from remedy.events.models import CancellationOutcome
+from remedy.handlers.common.tasks import TaskStep
+from remedy.ports import AgentRuns, Conflict, NotFound
+
+CONFLICT_RETRIES = 3
+EVERYTHING_BEFORE = datetime.max.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class CancelSettings:
+    policy: AgentPolicy
+    grace_s: float
+
+
+@dataclass(frozen=True)
+class CancelRequest:
+    """What makes the work obsolete, and on whose behalf it is stopped."""
+
+    epoch: int
+    for_head: str
+    reason: str
+    requested_by: str
+    obsolescence: Obsolescence
+
+    @classmethod
+    def all_downstream(
+        cls, *, task_id: int, epoch: int, head: str, reason: str, requested_by: str
+    ) -> CancelRequest:
+        """Every unfinished downstream run, whatever head it works on (feedback, API)."""
+        return cls(
+            epoch=epoch,
+            for_head=head,
+            reason=reason,
+            requested_by=requested_by,
+            obsolescence=Obsolescence(task_id=task_id, head_sha="", pushed_at=EVERYTHING_BEFORE),
+        )
+
+
+class Canceller:
+    def __init__(self, *, runs: AgentRuns, settings: CancelSettings) -> None:
+        self.runs = runs
+        self.settings = settings
+
+    def cancel(
+        self, task: TaskStep, request: CancelRequest, now: datetime
+    ) -> list[CancellationOutcome]:
+        planned = plan(
+            self.runs.list_for_task(request.obsolescence.task_id),
+            push=request.obsolescence,
+            policy=self.settings.policy,
+        )
+        return [self._apply(task, each, request, now) for each in planned]
+
+    def _apply(
+        self, task: TaskStep, planned: Planned, request: CancelRequest, now: datetime
+    ) -> CancellationOutcome:
+        run = planned.run
+        if planned.action is Action.KEEP:
+            return _outcome(run, "kept", planned.reason)
+        task.guard()
+        if planned.action is Action.DELETE:
+            self.runs.delete(run, grace_period_s=0)
+            gone = self.runs.gone(run)
+            self._record(
+                task,
+                run,
+                request,
+                now,
+                status="deleted" if gone else "requested",
+                outcome="deleted before it started" if gone else "deletion pending",
+            )
+            return _outcome(run, "deleted", planned.reason)
+        asked = self._request_stop(run, request, now)
+        if asked is None:
+            self._record(task, run, request, now, status="gone", outcome="gone before the request")
+            return _outcome(run, "already-stopped", "gone before it could be asked")
+        self._record(task, asked, request, now, status="requested", outcome=planned.reason)
+        return _outcome(asked, "cancel-requested", planned.reason)
+
+    def _request_stop(
+        self, run: AgentRun, request: CancelRequest, now: datetime
+    ) -> AgentRun | None:
+        """Write the cancellation request, re-reading on a resourceVersion conflict."""
+        deadline = now + timedelta(seconds=self.settings.grace_s)
+        annotations = {
+            agents.CANCEL_REQUESTED_AT: agents.format_time(now),
+            agents.CANCEL_REASON: request.reason,
+            agents.CANCEL_REQUESTED_BY: request.requested_by,
+            agents.CANCEL_EPOCH: str(request.epoch),
+            agents.CANCEL_FOR_HEAD: request.for_head,
+            agents.CANCEL_DEADLINE: agents.format_time(deadline),
+        }
+        for _ in range(CONFLICT_RETRIES):
+            if run.cancel_epoch is not None and run.cancel_epoch >= request.epoch:
+                return run  # already asked by this (or a newer) request
+            try:
+                return self.runs.annotate(run, annotations)
+            except NotFound:
+                return None
+            except Conflict:
+                try:
+                    run = self.runs.get(run.namespace, run.name)
+                except NotFound:
+                    return None
+        raise Conflict(f"{run.key} kept changing; retry later")
+
+    def _record(
+        self,
+        task: TaskStep,
+        run: AgentRun,
+        request: CancelRequest,
+        now: datetime,
+        *,
+        status: CancellationStatus,
+        outcome: str,
+    ) -> None:
+        previous = task.state.cancellations.get(run.key)
+        requested_at = agents.format_time(now)
+        if previous is not None and previous.epoch == request.epoch:
+            requested_at = previous.requested_at
+        task.state.put_cancellation(
+            Cancellation(
+                namespace=run.namespace,
+                name=run.name,
+                uid=run.uid,
+                agent=run.agent,
+                epoch=request.epoch,
+                for_head=request.for_head,
+                requested_at=requested_at,
+                deadline=agents.format_time(now + timedelta(seconds=self.settings.grace_s)),
+                status=status,
+                outcome=outcome,
+            )
+        )
+
+
+def _outcome(run: AgentRun, action: str, reason: str) -> CancellationOutcome:
+    return CancellationOutcome.model_validate(
+        {
+            "namespace": run.namespace,
+            "coderun": run.name,
+            "agent": run.agent,
+            "action": action,
+            "reason": reason,
+        }
+    )

@@ -1,0 +1,79 @@
+"""control-api's HTTP edge: a functions-framework ``http`` function over :class:`ControlApi`.
+
+Unlike the CloudEvent functions, control-api is called by agents and people, so it
+answers plain JSON (and JSON lines for a watch, streamed as chunks). Bodies are small
+by nature; anything over 64 KiB is refused before it is read. The core is built on
+the first request, so importing the function never needs its environment.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+
+import flask
+
+from remedy import logs
+from remedy.handlers.control.api import ControlApi
+from remedy.handlers.control.results import Response
+
+log = logging.getLogger("remedy.control_api")
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def control_function(
+    factory: Callable[[], ControlApi],
+) -> Callable[[flask.Request], flask.Response]:
+    logs.configure()
+    api = functools.cache(factory)
+
+    def handle(request: flask.Request) -> flask.Response:
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            return _flask(_too_large())
+        body = request.stream.read(MAX_BODY_BYTES + 1)
+        if len(body) > MAX_BODY_BYTES:
+            return _flask(_too_large())
+        query = request.query_string.decode("latin-1")
+        target = request.path + (f"?{query}" if query else "")
+        try:
+            core = api()
+        except Exception:
+            log.exception("control-api could not start")
+            return _flask(Response(500, {"error": "misconfigured", "message": "control-api is "
+                                         "misconfigured; see its log"}))  # fmt: skip
+        result = core.handle(request.method, target, headers=dict(request.headers), body=body)
+        if result.status >= 400:
+            log.info("%s %r → %s %s", request.method[:10], request.path[:200], result.status,
+                     result.body.get("error"))  # fmt: skip
+        return _flask(result)
+
+    handle.__name__ = "handle"
+    return handle
+
+
+def _too_large() -> Response:
+    message = f"request bodies are limited to {MAX_BODY_BYTES} bytes"
+    return Response(413, {"error": "payload_too_large", "message": message})
+
+
+def _flask(result: Response) -> flask.Response:
+    if result.status == 413:
+        # streamed with Connection: close, so functions-framework does not read (buffer)
+        # the rest of the oversized body after answering
+        body = json.dumps(result.body).encode()
+        return flask.Response(
+            iter([body]), status=413, mimetype=result.content_type,
+            headers={"Connection": "close", "Content-Length": str(len(body))},
+        )  # fmt: skip
+    if result.stream is not None:
+        return flask.Response(
+            result.stream, status=result.status, mimetype=result.content_type,
+            headers=result.headers,
+        )  # fmt: skip
+    return flask.Response(
+        json.dumps(result.body), status=result.status, mimetype=result.content_type,
+        headers=result.headers,
+    )  # fmt: skip

@@ -1,1 +1,0 @@
-"""Running remedy on one machine: local processes and their lifecycle."""
