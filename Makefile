@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench deps redis-server clean
+.PHONY: run test lint typecheck pytest bench deps redis-server curl clean
 
 run: deps
 	$(BIN)/remedy up $(ARGS)
@@ -27,7 +27,7 @@ pytest: deps
 bench: deps
 	$(BIN)/python -m tests.benchmarks $(ARGS)
 
-deps: $(STAMP) redis-server
+deps: $(STAMP) redis-server curl
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "remedy needs Python >= 3.11"'
@@ -36,18 +36,26 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
-# Redis is a real dependency (locks, idempotency ledger), never faked: install
-# the server binary when the machine has none.
-redis-server:
-	@command -v redis-server >/dev/null 2>&1 && exit 0; \
-	echo "redis-server not found on PATH: installing it"; \
+# Real programs the tests run, installed when the machine lacks them: redis-server (locks,
+# idempotency ledger; never faked) and curl (the original system's step script, the
+# benchmark baseline, calls it). One rule: $(call need,<command>,<apt/dnf package>,<brew formula>).
+define need
+	@command -v $(1) >/dev/null 2>&1 && exit 0; \
+	echo "$(1) not found on PATH: installing it"; \
 	if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	if command -v apt-get >/dev/null 2>&1; then \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server >/dev/null; \
-	elif command -v dnf >/dev/null 2>&1; then $$SUDO dnf install -y redis; \
-	elif command -v brew >/dev/null 2>&1; then brew install redis; \
-	else echo "cannot install redis-server here: install it and put it on PATH" >&2; exit 1; fi; \
-	command -v redis-server >/dev/null 2>&1 || { echo "redis-server still not on PATH" >&2; exit 1; }
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(2) >/dev/null; \
+	elif command -v dnf >/dev/null 2>&1; then $$SUDO dnf install -y $(2); \
+	elif command -v brew >/dev/null 2>&1; then brew install $(3); \
+	else echo "cannot install $(1) here: install it and put it on PATH" >&2; exit 1; fi; \
+	command -v $(1) >/dev/null 2>&1 || { echo "$(1) still not on PATH" >&2; exit 1; }
+endef
+
+redis-server:
+	$(call need,redis-server,redis-server,redis)
+
+curl:
+	$(call need,curl,curl,curl)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -2,11 +2,14 @@
 
 Redis is never faked. One session-wide pool of three independent masters serves the
 tests; each test gets them flushed. Tests that stop or restart a server get their own.
+A "black hole" peer (accepts TCP, never answers) stands in for a hung master: it is not
+a fake Redis, it is how a frozen host looks.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,6 +56,15 @@ def own_redis_masters() -> Iterator[list[RedisServer]]:
     yield servers
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def black_hole() -> Iterator[str]:
+    """A redis:// URL whose peer accepts connections and never replies."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ broker understands: 200 + a binary-mode CloudEvent (a reply), 202 with an empty 
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import math
 from collections.abc import Callable
@@ -25,10 +24,9 @@ from remedy import logs
 from remedy.domain.identifiers import InvalidIdentifier, validate_delivery_id
 from remedy.events.codec import BadEvent, decode, encode_binary
 from remedy.events.github import UnreadableEvent
-from remedy.handlers.common.http import json_response
+from remedy.handlers.common.http import Response, json_response, read_limited, to_flask
 from remedy.handlers.common.results import Outcome, Reply
 from remedy.handlers.gateway import MAX_BODY_BYTES, Gateway, method_not_allowed, too_large
-from remedy.handlers.gateway import Response as GatewayResponse
 from remedy.ports import Rejected, RetryLater
 
 log = logging.getLogger("remedy.entry")
@@ -117,9 +115,7 @@ def webhook_function(factory: Callable[[], Gateway]) -> Callable[[flask.Request]
             result = _webhook(gateway(), request)
             if result.status >= 400:
                 log.info("answered %s: %s", result.status, result.body.get("message"))
-            if result.status == 413:
-                return _unread_body_response(result)
-            return json_response(result.status, result.body, result.headers)
+            return to_flask(result)
 
     handle.__name__ = "handle"
     return handle
@@ -133,28 +129,10 @@ def _loggable(delivery: str) -> str | None:
         return None
 
 
-def _unread_body_response(result: GatewayResponse) -> flask.Response:
-    """Answer without reading the rest of an oversized body.
-
-    functions-framework reads the whole request after a non-streamed response (its
-    ``read_request`` hook); a streamed response with ``Connection: close`` skips that,
-    so a sender cannot make the gateway buffer an arbitrarily large body.
-    """
-    body = json.dumps(result.body).encode()
-    return flask.Response(
-        iter([body]),
-        status=result.status,
-        mimetype="application/json",
-        headers={"Connection": "close", "Content-Length": str(len(body))},
-    )
-
-
-def _webhook(gateway: Gateway, request: flask.Request) -> GatewayResponse:
+def _webhook(gateway: Gateway, request: flask.Request) -> Response:
     if request.method != "POST":
         return method_not_allowed(request.method)
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        return too_large()
-    body = request.stream.read(MAX_BODY_BYTES + 1)
-    if len(body) > MAX_BODY_BYTES:
+    body = read_limited(request, MAX_BODY_BYTES)
+    if body is None:
         return too_large()
     return gateway.handle(request.headers, body)

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from remedy.adapters.kube.api import ThrottledRefresh
 from remedy.adapters.kube import api as kube
+from remedy.adapters.kube.api import ThrottledRefresh
 from remedy.local.emulators.kube import KubeEmulator
 
 

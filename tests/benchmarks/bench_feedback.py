@@ -30,20 +30,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.benchmarks.effects import ObjectWatch, kube_stats, reset_api_stats
 from tests.benchmarks.load import summary_ms, target
-from tests.chaos.harness import (
-    AGENT_NS,
-    ARGO_NS,
-    CODERUN,
-    WORKFLOW,
-    Harness,
-    ObjectWatch,
-    comment_body,
-    kube_stats,
-    reset_api_stats,
-    review_body,
-    send_webhook,
-)
+from tests.chaos.harness import Harness
+from tests.chaos.seeding import AGENT_NS, ARGO_NS, CODERUN, WORKFLOW
+from tests.chaos.webhooks import comment_body, review_body, send_webhook
 
 EVENTS, WARM_UP = 50, 10
 TIMEOUT_S, COLD_TIMEOUT_S = 5.0, 30.0

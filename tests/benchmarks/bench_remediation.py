@@ -42,18 +42,20 @@ from requests.adapters import HTTPAdapter
 
 from remedy.local.broker.records import Outcome
 from tests.benchmarks.baseline.runner import PROCESSES, Baseline
+from tests.benchmarks.effects import (
+    ObjectWatch,
+    kube_stats,
+    platform_cpu_seconds,
+    reset_api_stats,
+)
 from tests.benchmarks.load import percentile, summary_ms, target
-from tests.chaos.harness import (
+from tests.chaos.harness import Harness
+from tests.chaos.seeding import (
     AGENT_NS,
     ARGO_NS,
     CODERUN,
     REPO,
     WORKFLOW,
-    Harness,
-    ObjectWatch,
-    kube_stats,
-    platform_cpu_seconds,
-    reset_api_stats,
     seed_remediation_task,
     sha,
 )

@@ -2,7 +2,7 @@
 
 Subscribers are real HTTP servers (remedy.local.http_server) whose answers each test
 scripts; every request they get is recorded, and tests wait for requests with a
-deadline instead of sleeping.
+deadline (:func:`tests.support.waiting.eventually`) instead of sleeping.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import base64
 import itertools
 import json
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from werkzeug.wrappers import Request, Response
 
 from remedy.local.broker.envelopes import Envelope, parse
 from remedy.local.http_server import ServedApp, serve_in_thread
+from tests.support.waiting import eventually
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 DATA = Path(__file__).parent / "data"
 TOPOLOGY = DATA / "topology"
 SUBSCRIBERS = ("sub-a", "sub-b", "sub-c", "sub-loop", "dead-letters")
+POLL_S = 0.005
+"""How often a test looks at a subscriber's requests (in-process: cheap, so often)."""
 _ids = itertools.count(1)
 
 
@@ -108,7 +110,7 @@ class Subscriber:
         self.name = name
         self.responder: Responder = status(202)
         self._received: list[Received] = []
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
         self.served: ServedApp = serve_in_thread(self)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -118,9 +120,8 @@ class Subscriber:
             {k.lower(): v for k, v in request.headers.items()},
             request.get_data(),
         )
-        with self._changed:
+        with self._lock:
             self._received.append(received)
-            self._changed.notify_all()
         return self.responder(received)(environ, start_response)
 
     @property
@@ -129,26 +130,29 @@ class Subscriber:
 
     def reset(self) -> None:
         """Forget requests and answer 202 again (between tests sharing the server)."""
-        with self._changed:
+        with self._lock:
             self._received.clear()
         self.responder = status(202)
 
     @property
     def received(self) -> list[Received]:
-        with self._changed:
+        with self._lock:
             return list(self._received)
 
     def wait_for(self, count: int, *, timeout: float = 10.0) -> list[Received]:
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while len(self._received) < count:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError(
-                        f"{self.name} got {len(self._received)} requests, expected {count}"
-                    )
-                self._changed.wait(remaining)
-            return list(self._received)
+        """The requests received so far, once there are at least ``count`` (>= 1)."""
+
+        def arrived() -> list[Received] | None:
+            received = self.received
+            return received if len(received) >= count else None
+
+        return eventually(
+            arrived,
+            timeout=timeout,
+            every=POLL_S,
+            what=f"{count} requests to {self.name}",
+            describe=lambda: f"{self.name} got {len(self.received)} requests, expected {count}",
+        )
 
 
 def send(

@@ -46,15 +46,10 @@ import redis
 from remedy.domain import workflows as wf
 from remedy.domain.agents import parse_time
 from remedy.local.broker.records import Outcome
-from tests.chaos.harness import (
-    Harness,
-    comment_body,
-    rex_runs,
-    seed_remediation_task,
-    send_webhook,
-    sha,
-    wait_until,
-)
+from tests.chaos.harness import POLL_S, Harness, rex_runs
+from tests.chaos.seeding import seed_remediation_task, sha
+from tests.chaos.webhooks import comment_body, send_webhook
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -212,9 +207,10 @@ def test_remediation_holds_under_chaos(chaos: Harness, tmp_path: Path) -> None:
             )
         return "\n".join(lines)
 
-    wait_until(
+    eventually(
         lambda: all(settled(t) for t in TASKS),
         timeout=120,
+        every=POLL_S,
         what=f"every task to settle (seed {seed})",
         describe=describe,
     )

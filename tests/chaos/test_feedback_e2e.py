@@ -18,14 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.chaos.harness import (
-    Harness,
-    comment_body,
-    review_body,
-    rex_runs,
-    send_webhook,
-    wait_until,
-)
+from tests.chaos.harness import POLL_S, Harness, rex_runs
+from tests.chaos.webhooks import comment_body, review_body, send_webhook
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -56,16 +51,27 @@ def iterations(platform: Harness, task: int) -> list[int]:
 def test_feedback_comments_start_counted_rex_runs(platform: Harness) -> None:
     pr = platform.seed_task(201)
     feedback(platform, task=201, pr=pr, comment_id=9001, delivery="fb-201-1")
-    wait_until(lambda: iterations(platform, 201) == [1], timeout=20, what="iteration 1's run")
+    eventually(
+        lambda: iterations(platform, 201) == [1], timeout=20, every=POLL_S, what="iteration 1's run"
+    )
     after = {"task-201", "remediation-in-progress", "iteration-1"}  # QA took ready-for-qa off
-    wait_until(lambda: platform.labels(pr) == after, timeout=10, what="the run's labels")
+    eventually(
+        lambda: platform.labels(pr) == after, timeout=10, every=POLL_S, what="the run's labels"
+    )
 
     feedback(platform, task=201, pr=pr, comment_id=9001, delivery="fb-201-1")  # same delivery
     feedback(platform, task=201, pr=pr, comment_id=9002, delivery="fb-201-2")
     feedback(platform, task=201, pr=pr, comment_id=9003, delivery="fb-201-3")
-    wait_until(lambda: iterations(platform, 201) == [1, 2, 3], timeout=20, what="iterations 2, 3")
+    eventually(
+        lambda: iterations(platform, 201) == [1, 2, 3],
+        timeout=20,
+        every=POLL_S,
+        what="iterations 2, 3",
+    )
     after = {"task-201", "remediation-in-progress", "iteration-3"}
-    wait_until(lambda: platform.labels(pr) == after, timeout=10, what="iteration 3's labels")
+    eventually(
+        lambda: platform.labels(pr) == after, timeout=10, every=POLL_S, what="iteration 3's labels"
+    )
     state = platform.remediation(201)
     assert state is not None and state.iteration == 3
 
@@ -77,19 +83,28 @@ def test_a_changes_requested_review_counts_as_feedback(platform: Harness) -> Non
         send_webhook(platform, event="pull_request_review", payload=payload, delivery="rv-202-1")
         == 202
     )
-    wait_until(lambda: iterations(platform, 202) == [1], timeout=20, what="the review's run")
+    eventually(
+        lambda: iterations(platform, 202) == [1], timeout=20, every=POLL_S, what="the review's run"
+    )
     after = {"task-202", "remediation-in-progress", "iteration-1"}
-    wait_until(lambda: platform.labels(pr) == after, timeout=10, what="the review's labels")
+    eventually(
+        lambda: platform.labels(pr) == after, timeout=10, every=POLL_S, what="the review's labels"
+    )
 
 
 def test_the_eleventh_feedback_is_refused_and_marks_the_pr(platform: Harness) -> None:
     pr = platform.seed_task(203)
     for n in range(1, 11):
         feedback(platform, task=203, pr=pr, comment_id=9100 + n, delivery=f"fb-203-{n}")
-    wait_until(lambda: len(iterations(platform, 203)) == 10, timeout=40, what="ten runs")
+    eventually(
+        lambda: len(iterations(platform, 203)) == 10, timeout=40, every=POLL_S, what="ten runs"
+    )
     feedback(platform, task=203, pr=pr, comment_id=9111, delivery="fb-203-11")
-    wait_until(
-        lambda: "failed-remediation" in platform.labels(pr), timeout=20, what="failed-remediation"
+    eventually(
+        lambda: "failed-remediation" in platform.labels(pr),
+        timeout=20,
+        every=POLL_S,
+        what="failed-remediation",
     )
     assert "ready-for-qa" not in platform.labels(pr)
     assert len(iterations(platform, 203)) == 10
@@ -104,9 +119,10 @@ def test_an_early_approval_resumes_the_workflow_when_it_gets_there(platform: Har
         send_webhook(platform, event="pull_request_review", payload=approval, delivery="ap-204-1")
         == 202
     )
-    wait_until(
+    eventually(
         lambda: bool((s := platform.remediation(204)) and s.kept_stage_resumes),
         timeout=20,
+        every=POLL_S,
         what="the approval to be kept",
     )
     assert _running_suspends(platform, 204) == ["waiting-ready-for-qa"]
@@ -125,9 +141,10 @@ def test_an_early_approval_resumes_the_workflow_when_it_gets_there(platform: Har
     platform.custom.replace_namespaced_custom_object(
         "argoproj.io", "v1alpha1", "argo", "workflows", "play-task-204", workflow
     )
-    wait_until(
+    eventually(
         lambda: _running_suspends(platform, 204) == [],
         timeout=20,
+        every=POLL_S,
         what="the kept approval to resume the workflow",
     )
     node = platform.workflow(204)["status"]["nodes"]["wait-approved"]
@@ -143,9 +160,10 @@ def test_ready_for_qa_added_by_a_person_does_nothing(platform: Harness) -> None:
     assert send_webhook(platform, event="pull_request", payload=payload, delivery="lb-205-1") == 202
     cleo = dict(payload, sender={"login": "5DLabs-Cleo[bot]"})
     assert send_webhook(platform, event="pull_request", payload=cleo, delivery="lb-205-2") == 202
-    wait_until(
+    eventually(
         lambda: _running_suspends(platform, 205) == [],
         timeout=20,
+        every=POLL_S,
         what="Cleo's label to resume the workflow",
     )
     history = (platform.remediation(205) or pytest.fail("no state")).history

@@ -1,21 +1,24 @@
 """``remedy up`` as a newcomer runs it: a real process tree, real ports, real signals.
 
 Covers: it starts, writes a state file with every documented key, and every URL in it
-answers (gateway, broker, functions, the emulated Kubernetes and GitHub APIs, Redis);
-a signed webhook goes gateway → broker → push-intake and push-intake's reply is routed
-on (the task's remediation state appears, written by agent-cancel); ``remedy invoke``
-sends a CloudEvent to the broker; SIGTERM stops everything — the process exits 0, no
-process it started is left, every port is free again, the state file is gone.
+gives its own answer (the gateway's and the broker's to a GET, each function's naming
+it, control-api's for a task without state, with and without a token, the emulated
+Kubernetes API's /version and /api, the GitHub API's /user and /rate_limit with the
+token, each Redis master's PING and role); a signed webhook goes gateway → broker →
+push-intake and push-intake's reply is routed on (the task's remediation state
+appears, written by agent-cancel); ``remedy invoke`` sends a CloudEvent to the broker;
+SIGTERM stops everything — the process exits 0, no process it started is left, every
+port is free again, the state file is gone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,11 +30,20 @@ import requests
 from kubernetes import client
 
 from remedy.adapters.kube.api import KubeRemediationStates, api_client
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
 REMEDY = [sys.executable, "-m", "remedy.cli"]
 START_TIMEOUT_S = 90
+CLOUDEVENT_FUNCTIONS = (
+    "push-intake",
+    "agent-cancel",
+    "label-update",
+    "workflow-resume",
+    "feedback-intake",
+    "reconciler",
+)
 
 
 @pytest.fixture(scope="module")
@@ -51,12 +63,20 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
         start_new_session=True,
     )
     state_file = workdir / "state.json"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while not state_file.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"remedy up did not start:\n{(workdir / 'up.log').read_text()[-4000:]}")
-        time.sleep(0.1)  # polling a file another process writes; no event to wait on
+
+    def started() -> bool:
+        if proc.poll() is not None:
+            raise AssertionError(f"remedy up exited with {proc.returncode}")
+        return state_file.exists()
+
+    try:
+        # polling a file another process writes; no event to wait on
+        eventually(started, timeout=START_TIMEOUT_S, every=0.1, what="remedy up's state file")
+    except AssertionError as failure:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # and whatever it started
+        log_tail = (workdir / "up.log").read_text()[-4000:]
+        pytest.fail(f"remedy up did not start: {failure}\n{log_tail}")
     state = json.loads(state_file.read_text())
     yield {"state": state, "proc": proc, "workdir": workdir, "state_file": state_file}
     if proc.poll() is None:
@@ -81,19 +101,67 @@ def test_state_file_has_every_documented_key(platform: dict[str, Any]) -> None:
     assert oct(platform["state_file"].stat().st_mode & 0o777) == "0o600"
 
 
-def test_every_url_answers(platform: dict[str, Any]) -> None:
+def answer(response: requests.Response, status: int) -> Any:
+    """``response``'s JSON body, once its status is ``status`` and its body JSON."""
+    assert response.status_code == status, (response.url, response.status_code, response.text)
+    assert response.headers["Content-Type"].startswith("application/json"), response.headers
+    return response.json()
+
+
+def test_every_url_answers_as_itself(platform: dict[str, Any]) -> None:
+    """Each URL in the state file gives the answer of what it claims to be."""
     state = platform["state"]
-    for name, url in state["functions"].items():
-        assert requests.get(url, timeout=5).status_code in (404, 405), name
-    assert requests.get(state["broker_url"], timeout=5).status_code in (400, 405)
-    assert requests.get(
-        f"{state['github_api_url']}/user",
-        timeout=5,
-        headers={"Authorization": f"token {state['github_token']}"},
-    ).ok
-    assert client.VersionApi(api_client(state["kubeconfig"])).get_code().git_version
+    functions = state["functions"]
+    assert functions["webhook-gateway"] == state["gateway_url"]
+    assert functions["control-api"] == state["control_api_url"]
+
+    gateway = requests.get(state["gateway_url"], timeout=5)
+    assert answer(gateway, 405) == {
+        "error": "method_not_allowed",
+        "message": "GET is not supported: GitHub POSTs webhooks",
+    }
+    assert gateway.headers["Allow"] == "POST"
+
+    broker = requests.get(state["broker_url"], timeout=5)
+    assert answer(broker, 405) == {"error": "GET is not allowed; POST a CloudEvent"}
+    assert broker.headers["Allow"] == "POST, OPTIONS"
+
+    for name in CLOUDEVENT_FUNCTIONS:  # each URL serves the function it is listed under
+        assert answer(requests.get(functions[name], timeout=5), 405) == {
+            "error": "method_not_allowed",
+            "message": f"{name} takes CloudEvents by POST",
+        }
+    assert set(functions) == {"webhook-gateway", "control-api", *CLOUDEVENT_FUNCTIONS}
+
+    control = f"{state['control_api_url']}/v1/tasks/999"
+    operator = {"Authorization": f"Bearer {state['api_tokens']['operator:local']}"}
+    assert answer(requests.get(control, headers=operator, timeout=5), 404) == {
+        "error": "not_found",
+        "message": "task 999 has no remediation state",
+    }
+    assert answer(requests.get(control, timeout=5), 401)["error"] == "unauthorized"
+
+    github = requests.Session()
+    github.headers["Authorization"] = f"token {state['github_token']}"
+    user = answer(github.get(f"{state['github_api_url']}/user", timeout=5), 200)
+    assert user["login"] == "remedy-bot"
+    limits = answer(github.get(f"{state['github_api_url']}/rate_limit", timeout=5), 200)
+    assert limits["resources"]["core"]["limit"] == 5000
+    assert 0 < limits["rate"]["remaining"] <= 5000
+
+    kube = api_client(state["kubeconfig"])
+    version, status, _ = client.VersionApi(kube).get_code_with_http_info()
+    assert status == 200
+    assert version.git_version.startswith("v1.")
+    versions, status, _ = client.CoreApi(kube).get_api_versions_with_http_info()
+    assert status == 200
+    assert (versions.kind, versions.versions) == ("APIVersions", ["v1"])
+
+    assert len(set(state["redis_urls"])) == 3
     for url in state["redis_urls"]:
-        assert redis.Redis.from_url(url).ping()
+        master = redis.Redis.from_url(url)
+        assert master.ping() is True
+        assert master.info("replication")["role"] == "master"
 
 
 def test_invoke_sends_a_cloudevent_to_the_broker(platform: dict[str, Any]) -> None:
@@ -143,13 +211,18 @@ def test_a_webhook_flows_through_gateway_broker_and_push_intake(platform: dict[s
     )
     assert result.returncode == 0, result.stdout + result.stderr
     states = KubeRemediationStates(api_client(state["kubeconfig"]), namespace="remedy")
-    deadline = time.monotonic() + 30
-    while True:
+
+    def taken() -> bool:
         current, _ = states.load(12)
-        if current is not None and any(h.delivery == "e2e-delivery-1" for h in current.heads):
-            break
-        assert time.monotonic() < deadline, "push-intake's reply never reached agent-cancel"
-        time.sleep(0.1)  # polling another process's effect
+        return current is not None and any(h.delivery == "e2e-delivery-1" for h in current.heads)
+
+    eventually(  # polling another process's effect
+        taken,
+        timeout=30,
+        every=0.1,
+        what="push-intake's reply to reach agent-cancel (task 12's state naming the push)",
+        describe=lambda: f"task 12's state: {states.load(12)[0]}",
+    )
 
 
 def test_sigterm_stops_everything_and_frees_the_ports(platform: dict[str, Any]) -> None:
@@ -173,6 +246,7 @@ def test_sigterm_stops_everything_and_frees_the_ports(platform: dict[str, Any]) 
         # a freed port may be taken at once by another program on a busy machine: what
         # matters is that nothing of remedy's listens on it any more
         assert not listener_pids(port) & ours, f"{url} is still served by remedy"
+    assert not platform["state_file"].exists()
 
 
 def listener_pids(port: int) -> set[int]:
@@ -196,4 +270,3 @@ def listener_pids(port: int) -> set[int]:
         except OSError:
             continue
     return pids
-    assert not platform["state_file"].exists()

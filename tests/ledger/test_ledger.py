@@ -9,15 +9,16 @@ and the crashed holder's late writes are refused; a failed attempt resumes with 
 error and attempt count; only the owner may record, renew, complete or fail; a DONE
 claim cannot write; records carry the configured TTL, refreshed on each change; event
 keys and step keys are separate; ``renew`` keeps a claim from being taken over;
-outputs must be bounded JSON objects; an unreachable master raises LedgerUnavailable
-quickly; bad fingerprints and leases are refused.
+outputs must be bounded JSON objects; unreachable masters raise LedgerUnavailable after
+one try each, a hung one given up at the configured timeout; bad fingerprints and
+leases are refused.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +36,7 @@ from remedy.adapters.redis.ledger import (
 from remedy.adapters.redis.ledger_keys import LedgerKey, fingerprint
 from remedy.adapters.redis.ledger_models import Claim, ClaimOutcome, EntryStatus
 from remedy.local.redis_servers import RedisServer
+from tests.support.waiting import eventually
 
 SOURCE = "https://github.com/5dlabs/cto"
 KEY = LedgerKey.for_event(SOURCE, "6f1e1a10-8a4b-11ef-9a4c-2f0c8b3b1e01")
@@ -44,14 +46,22 @@ OTHER_PAYLOAD = fingerprint({"after": "c" * 40, "task": 12})
 
 def begin_when_free(ledger: Ledger, key: LedgerKey, *, deadline_s: float = 10.0) -> Claim:
     """Retry like a redelivery would, until the holder's lease has run out."""
-    deadline = time.monotonic() + deadline_s
-    while True:
+    refusals: list[InProgressElsewhere] = []
+
+    def begin() -> Claim | None:
         try:
             return ledger.begin(key, fingerprint=PAYLOAD)
         except InProgressElsewhere as busy:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(min(busy.retry_after_s, 0.05) + 0.001)
+            refusals.append(busy)
+            return None
+
+    return eventually(
+        begin,
+        timeout=deadline_s,
+        every=0.05,
+        what=f"the holder's lease on {key} to run out",
+        describe=lambda: f"last refusal: {refusals[-1] if refusals else None}",
+    )
 
 
 def test_first_delivery_is_new_and_a_duplicate_replays_the_result(ledger: Ledger) -> None:
@@ -116,13 +126,16 @@ def test_same_key_with_another_payload_is_rejected(ledger: Ledger) -> None:
 
 
 def test_crashed_holder_is_resumed_from_its_recovery_point(ledger: Ledger) -> None:
-    crashed = ledger.begin(KEY, fingerprint=PAYLOAD, lease_s=0.3)
+    # A lease no pause of this test's process can outlast, so "busy" is certain...
+    crashed = ledger.begin(KEY, fingerprint=PAYLOAD, lease_s=30)
     ledger.record_step(crashed, "cancel-agents", {"deleted": ["coderun-a", "coderun-b"]})
     ledger.record_step(crashed, "labels", {"added": ["remediation-in-progress"], "empty": []})
     with pytest.raises(InProgressElsewhere) as busy:
         ledger.begin(KEY, fingerprint=PAYLOAD)
-    assert 0 < busy.value.retry_after_s <= 0.3
-    # The holder dies here: no complete, no fail. Its lease runs out.
+    assert 0 < busy.value.retry_after_s <= 30
+    # ...then its last renewal is a short one, and the holder dies: no complete, no fail.
+    # Its lease runs out.
+    ledger.renew(crashed, lease_s=0.3)
     resumed = begin_when_free(ledger, KEY)
     assert resumed.outcome is ClaimOutcome.RESUME
     assert resumed.attempts == 2
@@ -200,15 +213,15 @@ def test_event_and_step_keys_are_separate(ledger: Ledger) -> None:
 
 
 def test_renew_keeps_the_claim(ledger: Ledger) -> None:
-    claim = ledger.begin(KEY, fingerprint=PAYLOAD, lease_s=0.3)
+    claim = ledger.begin(KEY, fingerprint=PAYLOAD, lease_s=5)
     entry = ledger.get(KEY)
     assert entry is not None and entry.lease_remaining_s is not None
-    renewed_at = time.monotonic()
+    assert entry.lease_remaining_s <= 5
     ledger.renew(claim, lease_s=30)
-    assert time.monotonic() - renewed_at < 0.3  # else the check below proves nothing
     with pytest.raises(InProgressElsewhere) as busy:
         ledger.begin(KEY, fingerprint=PAYLOAD)
-    assert busy.value.retry_after_s > 1
+    # more than the first lease could ever have left: the renewal extended it (from now)
+    assert busy.value.retry_after_s > 5
 
 
 @pytest.mark.parametrize(
@@ -262,12 +275,37 @@ def test_losing_the_ledger_master_fails_over_to_the_next(
     assert again.outcome is ClaimOutcome.DONE and again.result == {"done": 2}
 
 
-def test_all_masters_unreachable_raises_quickly(own_redis_masters: list[RedisServer]) -> None:
+def test_all_masters_unreachable_raises_after_one_try_each(
+    own_redis_masters: list[RedisServer],
+) -> None:
+    """Each master is tried once, none retried: the error names each exactly once."""
     ledger = Ledger.from_urls([s.url for s in own_redis_masters])
     ledger.begin(KEY, fingerprint=PAYLOAD)
     for server in own_redis_masters:
         server.stop()
-    started = time.monotonic()
-    with pytest.raises(LedgerUnavailable, match="retry later"):
+    with pytest.raises(LedgerUnavailable, match="retry later") as unavailable:
         ledger.begin(KEY, fingerprint=PAYLOAD)
-    assert time.monotonic() - started < 3.0
+    message = str(unavailable.value)
+    for server in own_redis_masters:
+        assert message.count(f"{server.url}: ConnectionError") == 1, message
+    assert message.count("redis://") == len(own_redis_masters), message
+
+
+def test_a_hung_master_is_given_up_at_the_ledgers_timeout(
+    own_redis_masters: list[RedisServer], black_hole: str
+) -> None:
+    """A master that accepts and never answers fails by the configured ``timeout_s`` (its
+    failure says so) instead of holding the call; how long that takes is measured by
+    ``make bench`` (bench_outages), not here."""
+    stopped = own_redis_masters[:2]
+    ledger = Ledger.from_urls([black_hole, *(s.url for s in stopped)], timeout_s=0.05)
+    for server in stopped:
+        server.stop()
+    with pytest.raises(LedgerUnavailable, match="retry later") as unavailable:
+        ledger.begin(KEY, fingerprint=PAYLOAD)
+    message = str(unavailable.value)
+    hung = rf"{re.escape(black_hole)}: (TimeoutError|no answer within 50 ms)"
+    assert re.search(hung, message), message
+    for server in stopped:
+        assert message.count(f"{server.url}: ConnectionError") == 1, message
+    assert message.count("redis://") == 3, message

@@ -1,14 +1,12 @@
 """Fixtures for the lock tests: Redlock and epoch counters over real redis-server masters.
 
 Tests that stop or restart masters use ``own_redis_masters``; the rest share the
-session pool (flushed per test). A "black hole" peer (accepts TCP, never answers)
-stands in for a hung master: it is not a fake Redis, it is how a frozen host looks.
+session pool (flushed per test). A hung master is the root conftest's ``black_hole``.
 """
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 
@@ -40,12 +38,3 @@ def make_redlock() -> MakeRedlock:
 def redlock(redis_urls: list[str]) -> Redlock:
     """Three masters, default settings."""
     return redlock_over(redis_urls)
-
-
-@pytest.fixture
-def black_hole() -> Iterator[str]:
-    """A redis:// URL whose peer accepts connections and never replies."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(64)
-        yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"

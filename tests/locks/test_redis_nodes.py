@@ -2,24 +2,24 @@
 
 Covers: valid lists (one or several masters, spaces, unix sockets); every kind of bad
 entry refused with a message naming it and never showing a password; a server listed
-twice (even under another db) refused; a stopped master and a hung master each count
-as a failure ("no vote") within a bounded time while the others answer; a master that
-restarted (losing its script cache) answers again; quorum arithmetic.
+twice (even under another db) refused; a stopped master and a hung master (given up
+at the deadline) each count as a failure ("no vote") while the others answer; a master
+that restarted (losing its script cache) answers again; quorum arithmetic. How long a
+failing master costs is measured by ``make bench`` (bench_outages), not asserted here.
 """
 
 from __future__ import annotations
 
-import time
+import re
 
 import pytest
 
 from remedy.adapters.redis.fanout import LuaScript, NodeFailure, NodeSet
 from remedy.adapters.redis.nodes import connect, parse_redis_urls, redact_url
 from remedy.local.redis_servers import RedisServer
+from tests.support.waiting import eventually
 
 ECHO = LuaScript.of("return ARGV[1]")
-# Generous bound for "fails fast": the fan-out deadline is 0.1 s.
-FAST_S = 2.0
 
 
 @pytest.mark.parametrize(
@@ -82,14 +82,12 @@ def test_fan_out_answers_from_every_master(redis_urls: list[str]) -> None:
     assert nodes.eval(ECHO, keys=[], args=["x"], only=[2]) == {2: b"x"}
 
 
-def test_stopped_master_is_a_quick_failure(own_redis_masters: list[RedisServer]) -> None:
+def test_stopped_master_is_a_failure(own_redis_masters: list[RedisServer]) -> None:
     nodes = NodeSet(connect([s.url for s in own_redis_masters]))
     nodes.eval(ECHO, keys=[], args=["warm"])
     own_redis_masters[1].stop()
     for _ in range(2):  # once while believed healthy, once as known-failing
-        started = time.monotonic()
         replies = nodes.eval(ECHO, keys=[], args=["hi"])
-        assert time.monotonic() - started < FAST_S
         assert replies[0] == replies[2] == b"hi"
         failure = replies[1]
         assert isinstance(failure, NodeFailure)
@@ -99,12 +97,14 @@ def test_stopped_master_is_a_quick_failure(own_redis_masters: list[RedisServer])
 
 def test_hung_master_is_abandoned_at_the_deadline(redis_urls: list[str], black_hole: str) -> None:
     nodes = NodeSet(connect([redis_urls[0], black_hole, redis_urls[1]]))
+    deadline_ms = f"{nodes.call_timeout_s * 1000:.0f} ms"
     for _ in range(2):
-        started = time.monotonic()
         replies = nodes.eval(ECHO, keys=[], args=["hi"])
-        assert time.monotonic() - started < FAST_S
         assert replies[0] == replies[2] == b"hi"
-        assert isinstance(replies[1], NodeFailure)
+        failure = replies[1]
+        assert isinstance(failure, NodeFailure)
+        # given up by the socket timeout or the fan-out's deadline, never waited out
+        assert re.fullmatch(rf"TimeoutError: .*|no answer within {deadline_ms}", failure.reason)
 
 
 def test_restarted_master_answers_again(own_redis_masters: list[RedisServer]) -> None:
@@ -112,11 +112,19 @@ def test_restarted_master_answers_again(own_redis_masters: list[RedisServer]) ->
     assert nodes.eval(ECHO, keys=[], args=["a"])[0] == b"a"
     assert nodes.eval(ECHO, keys=[], args=["a"])[0] == b"a"
     own_redis_masters[0].restart()  # same port, empty script cache, stale connections
-    deadline = time.monotonic() + 5
-    reply: object = None
-    while time.monotonic() < deadline and reply != b"b":
-        reply = nodes.eval(ECHO, keys=[], args=["b"])[0]
-    assert reply == b"b"
+    replies: list[object] = []
+
+    def answers() -> bool:
+        replies.append(nodes.eval(ECHO, keys=[], args=["b"])[0])
+        return replies[-1] == b"b"
+
+    eventually(
+        answers,
+        timeout=5,
+        every=0.01,
+        what="the restarted master to answer",
+        describe=lambda: f"its replies: {replies}",
+    )
 
 
 def test_script_errors_are_failures_not_exceptions(redis_urls: list[str]) -> None:

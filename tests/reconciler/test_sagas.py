@@ -19,7 +19,6 @@ those are hopeless.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any, Literal
@@ -52,6 +51,7 @@ from tests.reconciler.conftest import (
     state_of,
 )
 from tests.support.events import acked, reply
+from tests.support.waiting import eventually
 
 DEADLINE = timedelta(seconds=60)
 
@@ -71,17 +71,16 @@ def start_and_lose_agents_cancelled(
     return reply(apps["agent-cancel"], requested)  # ...and label-update never gets it
 
 
-def wait_until(condition: Callable[[], bool], *, within_s: float = 5.0) -> None:
-    deadline = time.monotonic() + within_s
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.005)
-
-
 def abandon(ledger: Ledger, key: LedgerKey, fingerprint: str) -> None:
     """label-update took the event and its process died: the claim's lease runs out."""
     ledger.begin(key, fingerprint=fingerprint, lease_s=0.05)
-    wait_until(lambda: (entry := ledger.get(key)) is not None and entry.lease_remaining_s == 0)
+    eventually(
+        lambda: (entry := ledger.get(key)) is not None and entry.lease_remaining_s == 0,
+        timeout=5.0,
+        every=0.005,
+        what="the abandoned claim's lease to run out",
+        describe=lambda: f"ledger entry: {ledger.get(key)}",
+    )
 
 
 def fail(ledger: Ledger, key: LedgerKey, fingerprint: str) -> None:

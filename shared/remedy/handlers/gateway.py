@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 import re
 import urllib.parse
-from dataclasses import dataclass, field
 from typing import Any
 
 from cloudevents.http import CloudEvent
@@ -33,6 +32,7 @@ from remedy import untrusted_json
 from remedy.domain import signatures
 from remedy.domain.identifiers import InvalidIdentifier, validate_delivery_id
 from remedy.events import github_source, tracing
+from remedy.handlers.common.http import JSON_TYPE, Response
 from remedy.ports import EventSink, SinkError
 
 log = logging.getLogger("remedy.gateway")
@@ -41,15 +41,7 @@ MAX_BODY_BYTES = 25 * 1024 * 1024
 """GitHub caps webhook payloads at 25 MB; anything larger is not GitHub."""
 
 _EVENT_NAME = re.compile(r"^[a-z][a-z_]{0,63}$")
-JSON_TYPE = "application/json"
 FORM_TYPE = "application/x-www-form-urlencoded"
-
-
-@dataclass(frozen=True)
-class Response:
-    status: int
-    body: dict[str, Any] = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 def _error(status: int, error: str, message: str, **headers: str) -> Response:

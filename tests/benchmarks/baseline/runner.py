@@ -12,13 +12,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from tests.support.kubectl import KUBECTL, kubectl_binary
+
 SCRIPT = Path(__file__).with_name("step_script.sh")
-KUBECTL = Path(sys.executable).with_name("kubectl")
 PROCESSES = (
     *("kubectl get coderuns", "kubectl delete coderuns"),
     *("curl GET pulls", "curl GET labels", "curl DELETE label", "curl POST labels"),
@@ -31,9 +31,9 @@ class Baseline:
     """The step script with its environment; ``run(task)`` is one timed remediation."""
 
     def __init__(self, state: dict[str, object], *, repo: str, agent_ns: str, argo_ns: str) -> None:
-        curl = shutil.which("curl")
-        if curl is None or not KUBECTL.is_file():
-            raise RuntimeError(f"the baseline needs curl on PATH and kubectl at {KUBECTL}")
+        if shutil.which("curl") is None:
+            raise RuntimeError("the baseline needs curl on PATH")
+        kubectl_binary()
         self._home = Path(tempfile.mkdtemp(prefix="remedy-baseline-"))
         self._env = {
             "PATH": f"{KUBECTL.parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",

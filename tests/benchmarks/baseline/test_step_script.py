@@ -14,7 +14,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.benchmarks.baseline.runner import Baseline
-from tests.chaos.harness import AGENT_NS, ARGO_NS, REPO, Harness, seed_remediation_task
+from tests.chaos.harness import Harness
+from tests.chaos.seeding import AGENT_NS, ARGO_NS, REPO, seed_remediation_task
 
 pytestmark = pytest.mark.e2e
 

@@ -1,48 +1,33 @@
-"""Fixtures for the agent simulator's tests: an emulator, a client, a simulator.
+"""Fixtures for the agent simulator's tests: a simulator on a short schedule.
 
-The simulator runs in-process against the Kubernetes API emulator over HTTPS, with a
-short schedule so runs finish in a fraction of a second; tests wait on conditions
-with a deadline, never on fixed sleeps, and assert on the CodeRuns' states and the
-emulator's event log rather than on timing.
+The simulator runs in-process against the Kubernetes API emulator over HTTPS (``kube``,
+``api`` and ``started`` come from tests/emulators/conftest.py), on a schedule short
+enough that runs finish in a fraction of a second; tests wait on conditions with a
+deadline, never on fixed sleeps, and assert on the CodeRuns' states and the emulator's
+event log rather than on timing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from kubernetes import client
 
 from remedy.local.emulators.agents import AgentSimulator, Plan
-from remedy.local.emulators.kube import KubeEmulator
 
 FAST = Plan(pending_seconds=0.05, run_seconds=0.1, ack_seconds=0.05)
 
 
 @pytest.fixture
-def kube() -> Iterator[KubeEmulator]:
-    with KubeEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def api(kube: KubeEmulator) -> Iterator[client.ApiClient]:
-    api_client = kube.api_client()
-    yield api_client
-    api_client.close()
-
-
-@pytest.fixture
-def simulate(api: client.ApiClient) -> Iterator[Callable[..., AgentSimulator]]:
-    started: list[AgentSimulator] = []
+def simulate(
+    api: client.ApiClient, started: Callable[[AgentSimulator], AgentSimulator]
+) -> Callable[..., AgentSimulator]:
+    """Start an agent simulator (on the ``FAST`` plan unless told otherwise)."""
 
     def start(**options: Any) -> AgentSimulator:
         options.setdefault("plan", FAST)
-        simulator = AgentSimulator(api, **options).start()
-        started.append(simulator)
-        return simulator
+        return started(AgentSimulator(api, **options))
 
-    yield start
-    for simulator in started:
-        simulator.stop()
+    return start

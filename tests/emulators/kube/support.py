@@ -1,27 +1,25 @@
-"""Helpers shared by the emulator's tests: manifests, raw HTTP, kubectl, waiting.
+"""Helpers shared by the emulator's tests: manifests, raw HTTP, kubectl.
 
 ``coderun()`` builds a valid CodeRun; ``Http`` sends raw requests (for headers and
-Tables the typed clients hide); ``Kubectl`` runs the real kubectl with the emulator's
-kubeconfig and a private discovery cache; ``eventually()`` polls a condition with a
-deadline instead of sleeping.
+Tables the typed clients hide); ``Kubectl`` runs the real kubectl (found by
+:mod:`tests.support.kubectl`) with the emulator's kubeconfig and a private discovery
+cache. ``POLL_S`` is how often these tests poll the in-process emulator (with
+:func:`tests.support.waiting.eventually`).
 """
 
 from __future__ import annotations
 
 import subprocess
-import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
 
-from tests.support import waiting
+from tests.support.kubectl import kubectl_binary
 
-KUBECTL = Path(sys.executable).parent / "kubectl"
 GROUP, VERSION, PLURAL = "agents.platform", "v1", "coderuns"
-T = TypeVar("T")
+POLL_S = 0.02
 
 
 def coderun(name: str, *, task: int = 3, app: str = "5DLabs-Cleo", **labels: str) -> dict[str, Any]:
@@ -42,11 +40,6 @@ def coderun(name: str, *, task: int = 3, app: str = "5DLabs-Cleo", **labels: str
             "githubApp": app,
         },
     }
-
-
-def eventually(check: Callable[[], T | None], *, timeout: float = 10.0) -> T:
-    """:func:`tests.support.waiting.eventually`, polling every 20 ms."""
-    return waiting.eventually(check, timeout=timeout, every=0.02)
 
 
 @dataclass
@@ -70,7 +63,7 @@ class Kubectl:
 
     def argv(self, *args: str) -> list[str]:
         return [
-            str(KUBECTL),
+            str(kubectl_binary()),
             "--kubeconfig",
             str(self.kubeconfig),
             "--cache-dir",

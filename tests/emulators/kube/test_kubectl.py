@@ -22,7 +22,8 @@ import pytest
 import yaml
 
 from remedy.local.emulators.kube import KubeEmulator
-from tests.emulators.kube.support import Kubectl, coderun, eventually
+from tests.emulators.kube.support import POLL_S, Kubectl, coderun
+from tests.support.waiting import eventually
 
 CODERUN = "agents.platform/v1", "CodeRun"
 
@@ -151,7 +152,7 @@ def test_scripted_session(
 def test_wait_for_delete(kube: KubeEmulator, kubectl: Kubectl) -> None:
     kube.apply(coderun("leaving"))
     waiting = kubectl.start("wait", "--for=delete", "cr/leaving", "--timeout=20s")
-    eventually(lambda: _watching(kube, "coderuns"))
+    eventually(lambda: _watching(kube, "coderuns"), every=POLL_S, what="kubectl's watch")
     kube.cluster.delete(kube.cluster.resource(*CODERUN), "default", "leaving")
     out, err = waiting.communicate(timeout=20)
     assert waiting.returncode == 0, err
@@ -162,7 +163,7 @@ def test_get_watch_follows_changes(kube: KubeEmulator, kubectl: Kubectl) -> None
     kube.apply(coderun("watched"))
     watching = kubectl.start("get", "cr", "-w", "--request-timeout=15s")
     try:
-        eventually(lambda: _watching(kube, "coderuns"))
+        eventually(lambda: _watching(kube, "coderuns"), every=POLL_S, what="kubectl's watch")
         run = kube.get(*CODERUN, "watched")
         run["status"] = {"phase": "Succeeded"}
         kube.apply(run)

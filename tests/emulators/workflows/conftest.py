@@ -4,7 +4,8 @@ Everything talks over HTTPS to the Kubernetes API emulator, laid out as ``remedy
 lays it out (workflows in ``argo``, CodeRuns in ``agent-platform``). The real agent
 simulator plays the CodeRuns the workflow simulator creates, on a short schedule; the
 workflow simulator steps after ``DELAY_S``. Tests wait on conditions with a deadline,
-never on fixed sleeps.
+never on fixed sleeps. ``api``, ``custom`` and ``started`` come from
+tests/emulators/conftest.py.
 """
 
 from __future__ import annotations
@@ -24,25 +25,11 @@ FAST = Plan(pending_seconds=0.05, run_seconds=0.1, ack_seconds=0.05)
 
 
 @pytest.fixture
-def kube() -> Iterator[KubeEmulator]:
-    with KubeEmulator() as emulator:
-        for namespace in (ARGO_NS, AGENT_NS):
-            emulator.apply(
-                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
-            )
-        yield emulator
-
-
-@pytest.fixture
-def api(kube: KubeEmulator) -> Iterator[client.ApiClient]:
-    api_client = kube.api_client()
-    yield api_client
-    api_client.close()
-
-
-@pytest.fixture
-def custom(api: client.ApiClient) -> client.CustomObjectsApi:
-    return client.CustomObjectsApi(api)
+def kube(kube: KubeEmulator) -> KubeEmulator:
+    """The shared emulator, with the namespaces ``remedy up`` lays the platform out in."""
+    for namespace in (ARGO_NS, AGENT_NS):
+        kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    return kube
 
 
 @pytest.fixture
@@ -54,19 +41,16 @@ def agents(api: client.ApiClient) -> Iterator[AgentSimulator]:
 
 @pytest.fixture
 def simulate(
-    api: client.ApiClient, agents: AgentSimulator
-) -> Iterator[Callable[..., WorkflowSimulator]]:
+    api: client.ApiClient,
+    agents: AgentSimulator,
+    started: Callable[[WorkflowSimulator], WorkflowSimulator],
+) -> Callable[..., WorkflowSimulator]:
     """Start a workflow simulator (``argo`` → ``agent-platform`` unless told otherwise)."""
-    started: list[WorkflowSimulator] = []
 
     def start(**options: Any) -> WorkflowSimulator:
         options.setdefault("namespaces", [ARGO_NS])
         options.setdefault("coderun_namespace", AGENT_NS)
         options.setdefault("step_delay_s", DELAY_S)
-        simulator = WorkflowSimulator(api, **options).start()
-        started.append(simulator)
-        return simulator
+        return started(WorkflowSimulator(api, **options))
 
-    yield start
-    for simulator in started:
-        simulator.stop()
+    return start

@@ -139,12 +139,18 @@ def _resume_directly(kube: KubeEmulator, **how: Any) -> None:
     kube.apply(resumed(workflow(kube), **how))
 
 
+def _simulated_at_qa(kube: KubeEmulator, simulate: Simulate) -> int:
+    """A play workflow suspended at waiting-ready-for-qa, simulated; the resourceVersion
+    from which to count what the simulator creates."""
+    kube.apply(play_workflow(stage="waiting-ready-for-qa"))
+    simulate()
+    return kube.store.resource_version
+
+
 def test_a_burst_of_conflicts_is_retried_by_rereading(
     kube: KubeEmulator, simulate: Simulate
 ) -> None:
-    kube.apply(play_workflow(stage="waiting-ready-for-qa"))
-    simulate()
-    start = kube.store.resource_version
+    start = _simulated_at_qa(kube, simulate)
     rule = kube.faults.add("conflict", verb="update", resource="workflows", count=3)
     _resume_directly(kube, remediation=True)
     done = eventually(lambda: suspended_at(kube, "waiting-ready-for-qa"))
@@ -156,9 +162,7 @@ def test_a_burst_of_conflicts_is_retried_by_rereading(
 def test_a_concurrent_write_is_kept_and_the_step_redone(
     kube: KubeEmulator, simulate: Simulate
 ) -> None:
-    kube.apply(play_workflow(stage="waiting-ready-for-qa"))
-    simulate()
-    start = kube.store.resource_version
+    start = _simulated_at_qa(kube, simulate)
     kube.faults.add("latency", verb="update", resource="workflows", count=1, latency_ms=1000)
     _resume_directly(kube, remediation=True)
     # the simulator's first write is in flight (held back by the latency): write under it

@@ -236,9 +236,16 @@ def test_a_workflow_replaced_mid_step_starts_over(
     old = eventually(lambda: next((r for r in runs(kube) if run_phase(r) == "Running"), None))
     custom.delete_namespaced_custom_object(*WORKFLOWS[:2], ARGO_NS, WORKFLOWS[2], "play-task-7")
     kube.apply(play_workflow(stage="waiting-pr-created", suspended=False, annotations=LONG_RUN))
+    # Running first, as ``old`` is: finished while still Pending, the agent simulator's
+    # due "running" step could overwrite the Succeeded phase (a race in the test itself)
     new = eventually(
         lambda: next(
-            (r for r in runs(kube) if r["metadata"]["name"] != old["metadata"]["name"]), None
+            (
+                r
+                for r in runs(kube)
+                if r["metadata"]["name"] != old["metadata"]["name"] and run_phase(r) == "Running"
+            ),
+            None,
         )
     )
     uid = workflow(kube)["metadata"]["uid"]

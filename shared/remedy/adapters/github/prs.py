@@ -25,14 +25,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any, Self
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import quote
 
-from remedy.adapters.github.breaker import CircuitBreaker, Clock
-from remedy.adapters.github.connection import transport_for
+from remedy.adapters.github.connection import TransportClient
 from remedy.adapters.github.errors import GitHubUnavailable
-from remedy.adapters.github.settings import GitHubSettings
 from remedy.adapters.github.transport import NOT_FOUND
 from remedy.domain.identifiers import (
     InvalidIdentifier,
@@ -52,27 +50,10 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _BAD_BRANCH = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//|^[/.-]|[/.]$|\.lock$")
 
 
-class PullRequestsClient:
+class PullRequestsClient(TransportClient):
     """:class:`remedy.ports.PullRequests` over PyGithub; safe to share between threads."""
 
-    def __init__(
-        self,
-        settings: GitHubSettings,
-        *,
-        breaker: CircuitBreaker | None = None,
-        clock: Clock | None = None,
-    ) -> None:
-        self.settings = settings
-        self._transport = transport_for(settings, breaker=breaker, clock=clock, per_page=_PAGE)
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
-        return cls(GitHubSettings.from_env(env))
-
-    @property
-    def requests_made(self) -> int:
-        """HTTP requests sent so far, retries included (for tests and benchmarks)."""
-        return self._transport.requests_made
+    PER_PAGE = _PAGE
 
     def find_open(self, repository: str, *, branch: str, task_id: int) -> int | None:
         repo = Repository.parse(repository)

@@ -9,37 +9,17 @@ and answers None for a 404.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Self
+from typing import Any
 
-from remedy.adapters.github.breaker import CircuitBreaker, Clock
-from remedy.adapters.github.connection import transport_for
+from remedy.adapters.github.connection import TransportClient
 from remedy.adapters.github.errors import GitHubUnavailable
-from remedy.adapters.github.settings import GitHubSettings
 from remedy.adapters.github.transport import NOT_FOUND
 from remedy.domain.feedback import PullHead
 from remedy.domain.identifiers import Repository, validate_pull_number
 
 
-class PullHeadsClient:
+class PullHeadsClient(TransportClient):
     """:class:`remedy.handlers.feedback.targets.PullHeads` over PyGithub's requester."""
-
-    def __init__(
-        self,
-        settings: GitHubSettings,
-        *,
-        breaker: CircuitBreaker | None = None,
-        clock: Clock | None = None,
-    ) -> None:
-        self._transport = transport_for(settings, breaker=breaker, clock=clock)
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
-        return cls(GitHubSettings.from_env(env))
-
-    @property
-    def requests_made(self) -> int:
-        return self._transport.requests_made
 
     def head_of(self, repository: str, number: int) -> PullHead | None:
         repo = Repository.parse(repository)

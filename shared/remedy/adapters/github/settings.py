@@ -19,14 +19,17 @@ and a breaker that opens after five consecutive failures for 30 s.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from remedy import logs
 from remedy.adapters.github.breaker import BreakerSettings
 from remedy.adapters.github.transport import RetryPolicy
 from remedy.config import ConfigError
+
+N = TypeVar("N", int, float)
 
 DEFAULT_API_URL = "https://api.github.com"
 
@@ -92,16 +95,19 @@ def _plain_http_url(url: str) -> bool:
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    try:
-        return int(raw) if raw else default
-    except ValueError:
-        raise ConfigError(f"{name}={raw[:40]!r} is not a whole number") from None
+    return _parsed(env, name, default, int, what="a whole number")
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    return _parsed(env, name, default, float, what="a number")
+
+
+def _parsed(
+    env: Mapping[str, str], name: str, default: N, parse: Callable[[str], N], *, what: str
+) -> N:
+    """``name``'s value as ``parse`` reads it; ``default`` when unset or blank."""
     raw = env.get(name, "").strip()
     try:
-        return float(raw) if raw else default
+        return parse(raw) if raw else default
     except ValueError:
-        raise ConfigError(f"{name}={raw[:40]!r} is not a number") from None
+        raise ConfigError(f"{name}={raw[:40]!r} is not {what}") from None

@@ -101,6 +101,24 @@ def _json(response: Any) -> Any:
     return json.loads(response.data)
 
 
+def _selected(
+    custom: client.CustomObjectsApi, resource: tuple[str, str, str], namespace: str, selector: str
+) -> list[dict[str, Any]]:
+    """The custom objects of ``resource`` (group, version, plural) in ``namespace`` that
+    ``selector`` picks, as raw JSON like every read here."""
+    group, version, plural = resource
+    try:
+        listing = _json(
+            custom.list_namespaced_custom_object(
+                group, version, namespace, plural, label_selector=selector, _preload_content=False
+            )
+        )
+    except ApiException as exc:
+        _raise(exc, f"{plural} in {namespace}")
+    items: list[dict[str, Any]] = listing.get("items", [])
+    return items
+
+
 def _drain(response: Any) -> None:
     """Read an unneeded answer: unread, its connection never goes back to the pool and
     the next call opens (and TLS-handshakes) a new one."""
@@ -117,16 +135,8 @@ class KubeAgentRuns:
         selector = f"{TASK_LABEL}={validate_task_id(task_id)}"
         runs: list[AgentRun] = []
         for namespace in self._namespaces:
-            try:
-                listing = _json(
-                    self._custom.list_namespaced_custom_object(
-                        *CODERUN[:2], namespace, CODERUN[2],
-                        label_selector=selector, _preload_content=False,
-                    )
-                )  # fmt: skip
-            except ApiException as exc:
-                _raise(exc, f"coderuns in {namespace}")
-            runs += [AgentRun.from_object(item) for item in listing.get("items", [])]
+            selected = _selected(self._custom, CODERUN, namespace, selector)
+            runs += [AgentRun.from_object(item) for item in selected]
         return runs
 
     def get(self, namespace: str, name: str) -> AgentRun:
@@ -267,16 +277,7 @@ class KubeWorkflows:
 
     def find(self, task_id: int) -> dict[str, Any] | None:
         selector = f"{wf.TYPE_LABEL}={wf.PLAY},{wf.TASK_LABEL}={validate_task_id(task_id)}"
-        try:
-            listing = _json(
-                self._custom.list_namespaced_custom_object(
-                    *WORKFLOW[:2], self._namespace, WORKFLOW[2],
-                    label_selector=selector, _preload_content=False,
-                )
-            )  # fmt: skip
-        except ApiException as exc:
-            _raise(exc, f"workflows in {self._namespace}")
-        items: list[dict[str, Any]] = listing.get("items", [])
+        items = _selected(self._custom, WORKFLOW, self._namespace, selector)
         unfinished = [item for item in items if not wf.finished(item)] or items
         if not unfinished:
             return None

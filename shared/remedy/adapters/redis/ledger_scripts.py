@@ -14,38 +14,46 @@ transition), so the client learns the state it acted on in the same round trip.
 
 from __future__ import annotations
 
+from remedy.adapters.redis import lua
 from remedy.adapters.redis.fanout import LuaScript
 
-_PRELUDE = """
-local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-local function int(x) return string.format('%.0f', x) end
+_PRELUDE = (
+    lua.CLOCK
+    + """
 local function answer(outcome, now)
   local all = redis.call('HGETALL', KEYS[1])
   table.insert(all, 1, int(now))
   table.insert(all, 1, outcome)
   return all
 end
+local function kept(outcome, now, ttl_ms)
+  redis.call('PEXPIRE', KEYS[1], ttl_ms)
+  return answer(outcome, now)
+end
 local function owned()
   local state = redis.call('HMGET', KEYS[1], 'status', 'owner')
   return state[1] == 'in_progress' and state[2] == ARGV[1]
 end
+local now = now_ms()
 """
+)
+"""What every transition starts from: ``now`` (ms, read once), ``answer(outcome, now)``
+(the reply), ``kept(outcome, now, ttl_ms)`` (the entry's TTL refreshed, then the
+reply) and ``owned()`` (``ARGV[1]`` holds the claim)."""
+
+
+def _transition(body: str) -> LuaScript:
+    return LuaScript.of(_PRELUDE + body)
+
 
 # ARGV: fingerprint, owner, lease_ms, ttl_ms.
 # new | resume (failed, or claimed with an expired lease) | done | busy | mismatch
-BEGIN = LuaScript.of(
-    _PRELUDE
-    + """
-local now = now_ms()
+BEGIN = _transition("""
 local lease_until = int(now + tonumber(ARGV[3]))
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('HSET', KEYS[1], 'fp', ARGV[1], 'status', 'in_progress', 'owner', ARGV[2],
     'lease_until', lease_until, 'attempts', 1, 'created', int(now), 'updated', int(now))
-  redis.call('PEXPIRE', KEYS[1], ARGV[4])
-  return answer('new', now)
+  return kept('new', now, ARGV[4])
 end
 local state = redis.call('HMGET', KEYS[1], 'fp', 'status', 'lease_until')
 if state[1] ~= ARGV[1] then return answer('mismatch', now) end
@@ -56,16 +64,11 @@ end
 redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 redis.call('HSET', KEYS[1], 'status', 'in_progress', 'owner', ARGV[2],
   'lease_until', lease_until, 'updated', int(now))
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return answer('resume', now)
-"""
-)
+return kept('resume', now, ARGV[4])
+""")
 
 # ARGV: owner, step, output_json, lease_ms, ttl_ms. Renews the lease too.
-RECORD_STEP = LuaScript.of(
-    _PRELUDE
-    + """
-local now = now_ms()
+RECORD_STEP = _transition("""
 if not owned() then return answer('lost', now) end
 local steps = redis.call('HGET', KEYS[1], 'steps') or ''
 local listed = false
@@ -77,45 +80,29 @@ if not listed then
 end
 redis.call('HSET', KEYS[1], 'out:' .. ARGV[2], ARGV[3], 'steps', steps,
   'recovery_point', ARGV[2], 'lease_until', int(now + tonumber(ARGV[4])), 'updated', int(now))
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
-return answer('ok', now)
-"""
-)
+return kept('ok', now, ARGV[5])
+""")
 
 # ARGV: owner, lease_ms, ttl_ms.
-RENEW = LuaScript.of(
-    _PRELUDE
-    + """
-local now = now_ms()
+RENEW = _transition("""
 if not owned() then return answer('lost', now) end
 redis.call('HSET', KEYS[1], 'lease_until', int(now + tonumber(ARGV[2])), 'updated', int(now))
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return answer('ok', now)
-"""
-)
+return kept('ok', now, ARGV[3])
+""")
 
 # ARGV: owner, status ('done' or 'failed'), field ('result' or 'error'), value, ttl_ms.
-FINISH = LuaScript.of(
-    _PRELUDE
-    + """
-local now = now_ms()
+FINISH = _transition("""
 if not owned() then return answer('lost', now) end
 redis.call('HSET', KEYS[1], 'status', ARGV[2], ARGV[3], ARGV[4], 'updated', int(now))
 redis.call('HDEL', KEYS[1], 'owner', 'lease_until')
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
-return answer('ok', now)
-"""
-)
+return kept('ok', now, ARGV[5])
+""")
 
 # No ARGV. Read-only view for inspection.
-READ = LuaScript.of(
-    _PRELUDE
-    + """
-local now = now_ms()
+READ = _transition("""
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing', int(now)} end
 local all = answer('found', now)
 table.insert(all, 'ttl_ms')
 table.insert(all, tostring(redis.call('PTTL', KEYS[1])))
 return all
-"""
-)
+""")

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+from remedy.adapters.redis import lua
 from remedy.adapters.redis.fanout import LuaScript, NodeFailure, Reply
 from remedy.adapters.redis.redlock import LockError, LockGrant, Redlock, validate_resource
 from remedy.domain.push_order import PushLog
@@ -46,14 +47,17 @@ return {tonumber(stored[1] or '0'), stored[2] or ''}
 
 # KEYS: lock, log. ARGV: token, version, log, ttl_ms.
 # 1 written; 0 the lock here is not ours any more; -1 a newer or equal version is stored.
-WRITE = LuaScript.of("""
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+WRITE = LuaScript.of(
+    lua.LOCK_HELD
+    + """
+if not lock_held() then return 0 end
 local stored = tonumber(redis.call('HGET', KEYS[2], 'version') or '0')
 if stored >= tonumber(ARGV[2]) then return -1 end
 redis.call('HSET', KEYS[2], 'version', ARGV[2], 'log', ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
 return 1
-""")
+"""
+)
 
 
 class PushLogUnavailable(LockError):

@@ -31,13 +31,16 @@ analysis advises. Failed attempts also INCR; that only skips numbers.
 
 from __future__ import annotations
 
+from remedy.adapters.redis import lua
 from remedy.adapters.redis.fanout import LuaScript
 
 FENCE_PREFIX = "remedy:fence:"
 
 # KEYS: lock, fence. ARGV: token, ttl_ms, fence_ttl_ms.
 # Returns {1, fence} when the lock was set here, else {0, current counter}.
-ACQUIRE = LuaScript.of("""
+ACQUIRE = LuaScript.of(
+    lua.CLOCK
+    + """
 local counter = redis.call('GET', KEYS[2])
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   return {0, tonumber(counter or '0')}
@@ -45,43 +48,46 @@ end
 if counter then
   counter = redis.call('INCR', KEYS[2])
 else
-  local now = redis.call('TIME')
-  counter = now[1] .. string.format('%03d', math.floor(tonumber(now[2]) / 1000))
+  counter = int(now_ms())
   redis.call('SET', KEYS[2], counter)
 end
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return {1, tonumber(counter)}
-""")
+"""
+)
 
 # KEYS: lock, fence. ARGV: token, fence, fence_ttl_ms.
 # Raises the counter to at least the fence; returns 1 if the lock here is still ours.
-RAISE = LuaScript.of("""
+RAISE = LuaScript.of(
+    lua.LOCK_HELD
+    + """
 local counter = tonumber(redis.call('GET', KEYS[2]) or '0')
 if counter < tonumber(ARGV[2]) then
   redis.call('SET', KEYS[2], ARGV[2])
 end
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return 1
-end
+if lock_held() then return 1 end
 return 0
-""")
+"""
+)
 
 # KEYS: lock. ARGV: token. Compare-and-delete: only the holder's token unlocks.
-RELEASE = LuaScript.of("""
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
+RELEASE = LuaScript.of(
+    lua.LOCK_HELD
+    + """
+if lock_held() then return redis.call('DEL', KEYS[1]) end
 return 0
-""")
+"""
+)
 
 # KEYS: lock. ARGV: token, ttl_ms. Compare-and-extend.
-EXTEND = LuaScript.of("""
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
+EXTEND = LuaScript.of(
+    lua.LOCK_HELD
+    + """
+if lock_held() then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
-""")
+"""
+)
 
 # KEYS: fence. The counter's current value (0 if none).
 READ_FENCE = LuaScript.of("""

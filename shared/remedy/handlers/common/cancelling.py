@@ -11,6 +11,7 @@ task's remediation state under the request's epoch.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -109,19 +110,16 @@ class Canceller:
             agents.CANCEL_FOR_HEAD: request.for_head,
             agents.CANCEL_DEADLINE: agents.format_time(deadline),
         }
-        for _ in range(CONFLICT_RETRIES):
-            if run.cancel_epoch is not None and run.cancel_epoch >= request.epoch:
-                return run  # already asked by this (or a newer) request
-            try:
-                return self.runs.annotate(run, annotations)
-            except NotFound:
-                return None
-            except Conflict:
-                try:
-                    run = self.runs.get(run.namespace, run.name)
-                except NotFound:
-                    return None
-        raise Conflict(f"{run.key} kept changing; retry later")
+        return annotate(
+            self.runs,
+            run,
+            annotations,
+            # already asked by this (or a newer) request
+            settled=lambda seen: (
+                seen.cancel_epoch is not None and seen.cancel_epoch >= request.epoch
+            ),
+            failure="kept changing; retry later",
+        )
 
     def _record(
         self,
@@ -151,6 +149,40 @@ class Canceller:
                 outcome=outcome,
             )
         )
+
+
+def annotate(
+    runs: AgentRuns,
+    run: AgentRun,
+    annotations: dict[str, str],
+    *,
+    settled: Callable[[AgentRun], bool],
+    same_uid: bool = False,
+    failure: str,
+) -> AgentRun | None:
+    """Merge ``annotations`` onto ``run``, guarded by the resourceVersion it was read at;
+    on a conflict read it again and retry (at most :data:`CONFLICT_RETRIES` times).
+
+    Answers the run as written, or as read once ``settled`` says it needs nothing more,
+    or None when it is gone (with ``same_uid``, also when a new run took its name);
+    raises :class:`Conflict` (``"<run> <failure>"``) when it kept changing.
+    """
+    for _ in range(CONFLICT_RETRIES):
+        if settled(run):
+            return run
+        try:
+            return runs.annotate(run, annotations)
+        except NotFound:
+            return None
+        except Conflict:
+            try:
+                fresh = runs.get(run.namespace, run.name)
+            except NotFound:
+                return None
+            if same_uid and fresh.uid != run.uid:
+                return None
+            run = fresh
+    raise Conflict(f"{run.key} {failure}")
 
 
 def _outcome(run: AgentRun, action: str, reason: str) -> CancellationOutcome:

@@ -32,16 +32,16 @@ from cloudevents.http import CloudEvent
 from remedy.domain import agents
 from remedy.domain.agents import AgentRun
 from remedy.domain.remediation import Cancellation, RemediationState
+from remedy.handlers.common.cancelling import annotate
 from remedy.handlers.common.stopping import stopped_event
 from remedy.handlers.common.tasks import NoState, TaskStep, TaskSteps
 from remedy.handlers.control.auth import Principal
 from remedy.handlers.control.results import conflict, forbidden, not_found
-from remedy.ports import AgentRuns, Conflict, NotFound
+from remedy.ports import AgentRuns, NotFound
 
 log = logging.getLogger("remedy.control_api")
 
 PRODUCER = "control-api"
-CONFLICT_RETRIES = 3
 
 
 @dataclass(frozen=True)
@@ -171,23 +171,14 @@ class Acknowledgements:
 
     def _annotate(self, run: AgentRun, now: datetime) -> AgentRun | None:
         """Record the acknowledgement on the run, re-reading on a resourceVersion conflict."""
-        stamp = {agents.CANCEL_ACKNOWLEDGED_AT: agents.format_time(now)}
-        for _ in range(CONFLICT_RETRIES):
-            if run.acknowledged:
-                return run
-            try:
-                return self._runs.annotate(run, stamp)
-            except NotFound:
-                return None
-            except Conflict:
-                try:
-                    fresh = self._runs.get(run.namespace, run.name)
-                except NotFound:
-                    return None
-                if fresh.uid != run.uid:
-                    return None
-                run = fresh
-        raise Conflict(f"{run.key} kept changing while being acknowledged; retry")
+        return annotate(
+            self._runs,
+            run,
+            {agents.CANCEL_ACKNOWLEDGED_AT: agents.format_time(now)},
+            settled=lambda seen: seen.acknowledged,
+            same_uid=True,
+            failure="kept changing while being acknowledged; retry",
+        )
 
 
 def _authorize(caller: Principal, *, agent: str, key: str) -> None:

@@ -9,15 +9,14 @@ the first request, so importing the function never needs its environment.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from collections.abc import Callable
 
 import flask
 
 from remedy import logs
+from remedy.handlers.common.http import Response, read_limited, to_flask
 from remedy.handlers.control.api import ControlApi
-from remedy.handlers.control.results import Response
 
 log = logging.getLogger("remedy.control_api")
 
@@ -31,24 +30,22 @@ def control_function(
     api = functools.cache(factory)
 
     def handle(request: flask.Request) -> flask.Response:
-        if (request.content_length or 0) > MAX_BODY_BYTES:
-            return _flask(_too_large())
-        body = request.stream.read(MAX_BODY_BYTES + 1)
-        if len(body) > MAX_BODY_BYTES:
-            return _flask(_too_large())
+        body = read_limited(request, MAX_BODY_BYTES)
+        if body is None:
+            return to_flask(_too_large())
         query = request.query_string.decode("latin-1")
         target = request.path + (f"?{query}" if query else "")
         try:
             core = api()
         except Exception:
             log.exception("control-api could not start")
-            return _flask(Response(500, {"error": "misconfigured", "message": "control-api is "
-                                         "misconfigured; see its log"}))  # fmt: skip
+            message = "control-api is misconfigured; see its log"
+            return to_flask(Response(500, {"error": "misconfigured", "message": message}))
         result = core.handle(request.method, target, headers=dict(request.headers), body=body)
         if result.status >= 400:
             log.info("%s %r → %s %s", request.method[:10], request.path[:200], result.status,
                      result.body.get("error"))  # fmt: skip
-        return _flask(result)
+        return to_flask(result)
 
     handle.__name__ = "handle"
     return handle
@@ -57,23 +54,3 @@ def control_function(
 def _too_large() -> Response:
     message = f"request bodies are limited to {MAX_BODY_BYTES} bytes"
     return Response(413, {"error": "payload_too_large", "message": message})
-
-
-def _flask(result: Response) -> flask.Response:
-    if result.status == 413:
-        # streamed with Connection: close, so functions-framework does not read (buffer)
-        # the rest of the oversized body after answering
-        body = json.dumps(result.body).encode()
-        return flask.Response(
-            iter([body]), status=413, mimetype=result.content_type,
-            headers={"Connection": "close", "Content-Length": str(len(body))},
-        )  # fmt: skip
-    if result.stream is not None:
-        return flask.Response(
-            result.stream, status=result.status, mimetype=result.content_type,
-            headers=result.headers,
-        )  # fmt: skip
-    return flask.Response(
-        json.dumps(result.body), status=result.status, mimetype=result.content_type,
-        headers=result.headers,
-    )  # fmt: skip

@@ -2,30 +2,23 @@
 
 Handlers raise :class:`ApiError` with the status, a stable machine code and a message
 a person can act on; the router turns it into ``{"error": code, "message": text}``.
-A streamed answer (a watch) carries an iterator of byte chunks instead of a body.
+A streamed answer (a watch) carries an iterator of byte chunks instead of a body. The
+response value is webhook-gateway's too (:mod:`remedy.handlers.common.http`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from remedy.handlers.common.http import Response
 
-JSON_TYPE = "application/json"
-NDJSON_TYPE = "application/x-ndjson"
-
-
-@dataclass(frozen=True)
-class Response:
-    status: int
-    body: dict[str, Any] = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)
-    stream: Iterator[bytes] | None = None
-    """When set, the answer is these chunks (JSON lines) and ``body`` is unused."""
-
-    @property
-    def content_type(self) -> str:
-        return NDJSON_TYPE if self.stream is not None else JSON_TYPE
+__all__ = [
+    "ApiError",
+    "Response",
+    "bad_request",
+    "conflict",
+    "forbidden",
+    "not_found",
+    "unauthorized",
+]
 
 
 class ApiError(Exception):

@@ -23,7 +23,7 @@ import enum
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from remedy.local.broker.envelopes import Envelope
 
@@ -58,20 +58,19 @@ class FilterResult(enum.Enum):
     NO_FILTER = "no_filter"
 
     def and_(self, other: FilterResult) -> FilterResult:
-        if self is FilterResult.NO_FILTER:
-            return other
-        if other is FilterResult.NO_FILTER:
-            return self
-        both = self is FilterResult.PASS and other is FilterResult.PASS
-        return FilterResult.PASS if both else FilterResult.FAIL
+        return self.join(other, decisive=FilterResult.FAIL)
 
     def or_(self, other: FilterResult) -> FilterResult:
+        return self.join(other, decisive=FilterResult.PASS)
+
+    def join(self, other: FilterResult, *, decisive: FilterResult) -> FilterResult:
+        """Knative's ``And``/``Or``: "no filter" yields to the other side; otherwise
+        ``decisive`` (FAIL for and, PASS for or) wins if either side is it."""
         if self is FilterResult.NO_FILTER:
             return other
         if other is FilterResult.NO_FILTER:
             return self
-        either = self is FilterResult.PASS or other is FilterResult.PASS
-        return FilterResult.PASS if either else FilterResult.FAIL
+        return decisive if decisive in (self, other) else self
 
 
 class Filter(Protocol):
@@ -110,68 +109,61 @@ class Attributes:
 
 
 @dataclass(frozen=True)
-class Exact:
-    attribute: str
-    value: str
+class _Match:
+    """One attribute against one value (Knative's exact, prefix and suffix filters): an
+    absent extension fails, whatever the value."""
 
-    def __call__(self, event: Envelope) -> FilterResult:
-        return (
-            FilterResult.PASS if lookup(event, self.attribute) == self.value else FilterResult.FAIL
-        )
-
-
-@dataclass(frozen=True)
-class Prefix:
     attribute: str
     value: str
 
     def __call__(self, event: Envelope) -> FilterResult:
         found = lookup(event, self.attribute)
         return (
-            FilterResult.PASS
-            if found is not None and found.startswith(self.value)
-            else FilterResult.FAIL
+            FilterResult.PASS if found is not None and self._matches(found) else FilterResult.FAIL
         )
+
+    def _matches(self, found: str) -> bool:
+        raise NotImplementedError
+
+
+class Exact(_Match):
+    def _matches(self, found: str) -> bool:
+        return found == self.value
+
+
+class Prefix(_Match):
+    def _matches(self, found: str) -> bool:
+        return found.startswith(self.value)
+
+
+class Suffix(_Match):
+    def _matches(self, found: str) -> bool:
+        return found.endswith(self.value)
 
 
 @dataclass(frozen=True)
-class Suffix:
-    attribute: str
-    value: str
+class _Combination:
+    """Knative's ``all``/``any``: children joined left to right, stopping at the first
+    verdict that decides (FAIL for all, PASS for any); no children is "no filter"."""
 
-    def __call__(self, event: Envelope) -> FilterResult:
-        found = lookup(event, self.attribute)
-        return (
-            FilterResult.PASS
-            if found is not None and found.endswith(self.value)
-            else FilterResult.FAIL
-        )
-
-
-@dataclass(frozen=True)
-class AllOf:
     filters: tuple[Filter, ...]
+    decisive: ClassVar[FilterResult]
 
     def __call__(self, event: Envelope) -> FilterResult:
         result = FilterResult.NO_FILTER
         for child in self.filters:
-            result = result.and_(child(event))
-            if result is FilterResult.FAIL:
+            result = result.join(child(event), decisive=self.decisive)
+            if result is self.decisive:
                 return result
         return result
 
 
-@dataclass(frozen=True)
-class AnyOf:
-    filters: tuple[Filter, ...]
+class AllOf(_Combination):
+    decisive = FilterResult.FAIL
 
-    def __call__(self, event: Envelope) -> FilterResult:
-        result = FilterResult.NO_FILTER
-        for child in self.filters:
-            result = result.or_(child(event))
-            if result is FilterResult.PASS:
-                return result
-        return result
+
+class AnyOf(_Combination):
+    decisive = FilterResult.PASS
 
 
 @dataclass(frozen=True)
@@ -189,7 +181,7 @@ class Not:
         return result
 
 
-_SINGLE: dict[str, type[Exact | Prefix | Suffix]] = {
+_SINGLE: dict[str, type[_Match]] = {
     "exact": Exact,
     "prefix": Prefix,
     "suffix": Suffix,

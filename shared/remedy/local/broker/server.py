@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import TracebackType
+from typing import Self
 
 from remedy.local.broker import manifests
 from remedy.local.broker.delivery import Sessions
@@ -24,12 +24,15 @@ from remedy.local.broker.ingress import Ingress
 from remedy.local.broker.records import Records
 from remedy.local.broker.routing import Router, routes
 from remedy.local.broker.scheduler import Scheduler
-from remedy.local.http_server import ServedApp, serve_in_thread
+from remedy.local.http_server import serve_in_thread
+from remedy.local.lifecycle import HttpService
 
 DEFAULT_WORKERS = 32
 
 
-class LocalBroker:
+class LocalBroker(HttpService):
+    what = "the broker"
+
     def __init__(
         self,
         knative_dir: Path,
@@ -42,7 +45,6 @@ class LocalBroker:
         self._routes = routes(self.topology, subscribers)
         self._workers = workers
         self.records = Records()
-        self._served: ServedApp | None = None
         self._scheduler: Scheduler | None = None
         self._sessions: Sessions | None = None
 
@@ -51,9 +53,8 @@ class LocalBroker:
         spec = self.topology.broker
         return f"/{spec.namespace or 'default'}/{spec.name}"
 
-    def start(self, *, port: int = 0, host: str = "127.0.0.1") -> LocalBroker:
-        if self._served is not None:
-            raise RuntimeError("the broker is already running")
+    def start(self, *, port: int = 0, host: str = "127.0.0.1") -> Self:
+        self._check_stopped()
         self._scheduler = Scheduler(workers=self._workers)
         self._sessions = Sessions(pool_size=self._workers)
         router = Router(
@@ -70,15 +71,11 @@ class LocalBroker:
     @property
     def url(self) -> str:
         """The ingress URL (Knative's ``/<namespace>/<broker>`` path), e.g. for K_SINK."""
-        if self._served is None:
-            raise RuntimeError("the broker is not running; call start() first")
-        return self._served.url + self.path
+        return self.served.url + self.path
 
     @property
     def port(self) -> int:
-        if self._served is None:
-            raise RuntimeError("the broker is not running; call start() first")
-        return self._served.port
+        return self.served.port
 
     def wait_for(self, predicate: Callable[[Records], bool], *, timeout: float = 10.0) -> None:
         self.records.wait_for(predicate, timeout=timeout)
@@ -87,23 +84,10 @@ class LocalBroker:
         self.records.wait_idle(timeout=timeout)
 
     def stop(self) -> None:
-        if self._served is not None:
-            self._served.stop()
-            self._served = None
+        super().stop()
         if self._scheduler is not None:
             self._scheduler.shutdown()
             self._scheduler = None
         if self._sessions is not None:
             self._sessions.close()
             self._sessions = None
-
-    def __enter__(self) -> LocalBroker:
-        return self.start() if self._served is None else self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

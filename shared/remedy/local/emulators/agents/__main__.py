@@ -14,17 +14,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
-import threading
 from collections.abc import Sequence
-from pathlib import Path
-from types import FrameType
-from typing import Any
-
-from kubernetes import config
 
 from remedy import logs
+from remedy.local.emulators import simulation
 from remedy.local.emulators.agents.cancellation import agent_tokens
 from remedy.local.emulators.agents.schedule import CANCEL_MODES, OUTCOMES, Plan
 from remedy.local.emulators.agents.simulator import AgentSimulator
@@ -34,11 +28,9 @@ def parser() -> argparse.ArgumentParser:
     parse = argparse.ArgumentParser(
         prog="python -m remedy.local.emulators.agents", description=__doc__.splitlines()[0]
     )
-    parse.add_argument("--kubeconfig", type=Path, required=True, help="kubeconfig of the cluster")
-    parse.add_argument(
-        "--namespace", action="append", help="namespace to watch (repeatable; default: default)"
+    simulation.add_cluster_arguments(
+        parse, namespace_help="namespace to watch (repeatable; default: default)"
     )
-    parse.add_argument("--all-namespaces", action="store_true", help="watch every namespace")
     defaults = Plan()
     parse.add_argument("--pending-seconds", type=float, default=defaults.pending_seconds)
     parse.add_argument("--run-seconds", type=float, default=defaults.run_seconds)
@@ -51,17 +43,13 @@ def parser() -> argparse.ArgumentParser:
     return parse
 
 
-def _stop(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if min(args.pending_seconds, args.run_seconds, args.ack_seconds) < 0:
         print("durations must not be negative", file=sys.stderr)
         return 2
-    if not args.kubeconfig.is_file():
-        print(f"no kubeconfig at {args.kubeconfig}", file=sys.stderr)
+    if problem := simulation.missing_kubeconfig(args):
+        print(problem, file=sys.stderr)
         return 2
     tokens = agent_tokens(os.environ.get("REMEDY_API_TOKENS", ""))
     if args.control_api and not tokens:
@@ -70,22 +58,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.configure()
     for token in tokens.values():
         logs.register_secret(token)
-    load: Any = config.new_client_from_config
-    api_client = load(config_file=str(args.kubeconfig))
     plan = Plan(args.pending_seconds, args.run_seconds, args.ack_seconds, args.outcome, args.cancel)
-    namespaces = None if args.all_namespaces else (args.namespace or ["default"])
+    namespaces = simulation.namespaces(args)
     simulator = AgentSimulator(
-        api_client, namespaces, plan=plan, control_api_url=args.control_api, agent_tokens=tokens
+        simulation.cluster_client(args),
+        namespaces,
+        plan=plan,
+        control_api_url=args.control_api,
+        agent_tokens=tokens,
     ).start()
-    print(f"agent simulator: watching {', '.join(namespaces or ['all namespaces'])}", flush=True)
-    signal.signal(signal.SIGTERM, _stop)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        simulator.stop()
-    return 0
+    return simulation.run_until_stopped(simulator, name="agent simulator", watched=namespaces)
 
 
 if __name__ == "__main__":

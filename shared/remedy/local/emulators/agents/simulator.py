@@ -19,14 +19,10 @@ In-process: ``AgentSimulator(api_client, namespaces=["default"]).start()`` …
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import logging
-import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
 from typing import Any, cast
 
 from kubernetes import client
@@ -42,10 +38,10 @@ from remedy.local.emulators.agents.cancellation import (
     FromAnnotations,
 )
 from remedy.local.emulators.agents.schedule import SELECTOR, Plan, Step, next_step, plan_for
+from remedy.local.emulators.simulation import DueQueue, Key, Simulator
 from remedy.local.emulators.watching import ListWatch, lister, resource_version
 
 log = logging.getLogger(__name__)
-Key = tuple[str, str]
 
 ACK_RETRY_S = 0.25
 ACK_ATTEMPTS = 8
@@ -58,7 +54,9 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class AgentSimulator:
+class AgentSimulator(Simulator):
+    thread_name = "agent-sim-scheduler"
+
     def __init__(
         self,
         api_client: client.ApiClient,
@@ -71,68 +69,37 @@ class AgentSimulator:
         agent_tokens: Mapping[str, str] | None = None,
         watch_timeout_seconds: int = 300,
     ) -> None:
-        self._custom = client.CustomObjectsApi(api_client)
-        self.namespaces = list(namespaces) if namespaces is not None else None
+        super().__init__(api_client, namespaces, watch_timeout_seconds=watch_timeout_seconds)
         self.plan = plan or Plan()
         self.behaviour = behaviour or FromAnnotations()
         if acknowledge is None and control_api_url:
             acknowledge = ControlApiAcknowledge(control_api_url, agent_tokens or {})
         self.acknowledge = acknowledge or AnnotateAndStop(api_client)
-        self.watch_timeout_seconds = watch_timeout_seconds
         self._stopped: set[Key] = set()
         """Runs whose agent acknowledged a cancellation: it does nothing more to them."""
         self._ack_attempts: dict[Key, int] = {}
         self._runs: dict[Key, dict[str, Any]] = {}
         self._request_seen: dict[Key, datetime] = {}
         self._performed: dict[Key, tuple[str, int]] = {}
-        self._heap: list[tuple[datetime, int, Key]] = []
-        self._sequence = itertools.count()
-        self._changed = threading.Condition()
-        self._stopping = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._watches: list[ListWatch] = []
+        self._queue = DueQueue[datetime](self._changed, lambda due: (due - _now()).total_seconds())
         self._acks = ThreadPoolExecutor(max_workers=ACK_WORKERS, thread_name_prefix="agent-ack")
 
     # --- lifecycle ----------------------------------------------------------------
 
-    def start(self) -> AgentSimulator:
-        scopes: list[str | None] = list(self.namespaces) if self.namespaces is not None else [None]
-        self._watches = [
+    def _open_watches(self) -> list[ListWatch]:
+        return [
             ListWatch(
                 lister(self._custom, CODERUN, scope, selector=SELECTOR),
                 self._observe,
                 name=f"agent-sim-watch-{scope or 'all'}",
                 timeout_seconds=self.watch_timeout_seconds,
             ).start()
-            for scope in scopes
+            for scope in self.scopes
         ]
-        thread = threading.Thread(target=self._schedule, name="agent-sim-scheduler", daemon=True)
-        thread.start()
-        self._threads.append(thread)
-        return self
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stopping.set()
-        with self._changed:
-            self._changed.notify_all()
-        for watch in self._watches:
-            watch.stop(timeout)
-        self._watches.clear()
-        for thread in self._threads:
-            thread.join(timeout=timeout)
-        self._threads.clear()
+        super().stop(timeout)
         self._acks.shutdown(wait=False, cancel_futures=True)
-
-    def __enter__(self) -> AgentSimulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # --- watching -----------------------------------------------------------------
 
@@ -178,8 +145,7 @@ class AgentSimulator:
     def _enqueue(self, key: Key) -> None:
         step = self._step(key)
         if step is not None:
-            heapq.heappush(self._heap, (step.due, next(self._sequence), key))
-            self._changed.notify_all()
+            self._queue.push(step.due, key)
 
     def _schedule(self) -> None:
         while not self._stopping.is_set():
@@ -222,25 +188,17 @@ class AgentSimulator:
                 return  # leaves the step marked performed: no retry until the run changes
             log.info("agent simulator: acknowledging %s failed (%s); retrying", key, error)
             self._performed.pop(key, None)
-            due = _now() + timedelta(seconds=ACK_RETRY_S * attempts)
-            heapq.heappush(self._heap, (due, next(self._sequence), key))
-            self._changed.notify_all()
+            self._queue.push(_now() + timedelta(seconds=ACK_RETRY_S * attempts), key)
 
     def _due(self) -> tuple[Key, Step, dict[str, Any]] | None:
-        """Wait (lock held) for the earliest step; None to re-check the heap."""
-        if not self._heap:
-            self._changed.wait(0.5)
+        """Wait (lock held) for the earliest step; None to re-check the queue."""
+        key = self._queue.pop_due()
+        if key is None:
             return None
-        when, _, key = self._heap[0]
-        wait = (when - _now()).total_seconds()
-        if wait > 0:
-            self._changed.wait(min(wait, 0.5))
-            return None
-        heapq.heappop(self._heap)
         step = self._step(key)
         if step is None or step.due > _now():
             if step is not None:
-                heapq.heappush(self._heap, (step.due, next(self._sequence), key))
+                self._queue.push(step.due, key)
             return None
         return key, step, self._runs[key]
 

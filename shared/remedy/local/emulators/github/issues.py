@@ -12,7 +12,14 @@ from typing import Literal
 
 from remedy.local.emulators.github import errors
 from remedy.local.emulators.github.labels import Labels, checked_name
-from remedy.local.emulators.github.records import Comment, Issue, IssueRef, RepoRef, now
+from remedy.local.emulators.github.records import (
+    Comment,
+    Issue,
+    IssueRef,
+    Repo,
+    RepoRef,
+    now,
+)
 from remedy.local.emulators.github.store import Store
 
 IssueState = Literal["open", "closed"]
@@ -26,6 +33,12 @@ def required_title(title: object, resource: str, docs: str) -> str:
             errors.invalid_field(resource, "title", "missing_field"), documentation_url=docs
         )
     return title
+
+
+def checked_state(state: str | None, resource: str) -> None:
+    """An issue or pull request is edited to ``open`` or ``closed``, nothing else."""
+    if state is not None and state not in ("open", "closed"):
+        raise errors.validation_failed(errors.invalid_field(resource, "state"))
 
 
 class Issues:
@@ -46,19 +59,25 @@ class Issues:
             repo = self._store.repo(ref)
             title = required_title(title, "Issue", CREATE_DOCS)
             names = [checked_name(name, CREATE_DOCS) for name in labels]
-            issue = Issue(
-                id=self._store.next_id(),
-                number=repo.next_number,
-                repo=repo,
-                title=title,
-                user=self._store.ensure_user(actor),
-                body=body,
-            )
-            repo.next_number += 1
-            repo.issues[issue.number] = issue
+            issue = self.open(repo, title=title, actor=actor, body=body)
             self._store.record(f"{issue.ref}:opened-issue")
             self._labels.add(issue.ref, names)
             return issue
+
+    def open(self, repo: Repo, *, title: str, actor: str, body: str | None) -> Issue:
+        """File an issue under the next number of ``repo``'s one sequence (lock held); a
+        pull request is such an issue with its ``pull`` fields set."""
+        issue = Issue(
+            id=self._store.next_id(),
+            number=repo.next_number,
+            repo=repo,
+            title=title,
+            user=self._store.ensure_user(actor),
+            body=body,
+        )
+        repo.next_number += 1
+        repo.issues[issue.number] = issue
+        return issue
 
     def get(self, ref: IssueRef) -> Issue:
         return self._store.issue(ref)
@@ -72,8 +91,7 @@ class Issues:
         state: IssueState | None = None,
         labels: Iterable[str] | None = None,
     ) -> Issue:
-        if state is not None and state not in ("open", "closed"):
-            raise errors.validation_failed(errors.invalid_field("Issue", "state"))
+        checked_state(state, "Issue")
         if title is not None:
             title = required_title(title, "Issue", CREATE_DOCS)
         names = None if labels is None else [checked_name(name, CREATE_DOCS) for name in labels]

@@ -21,7 +21,12 @@ import re
 from typing import Literal
 
 from remedy.local.emulators.github import errors
-from remedy.local.emulators.github.issues import Issues, IssueState, required_title
+from remedy.local.emulators.github.issues import (
+    Issues,
+    IssueState,
+    checked_state,
+    required_title,
+)
 from remedy.local.emulators.github.records import (
     Issue,
     IssueRef,
@@ -92,25 +97,16 @@ class Pulls:
                 ):
                     owner = head_repo.owner.login
                     raise self._custom(f"A pull request already exists for {owner}:{head_ref}.")
-            issue = Issue(
+            issue = self._issues.open(repo, title=title, actor=actor, body=body)
+            issue.pull = PullFields(
                 id=self._store.next_id(),
-                number=repo.next_number,
-                repo=repo,
-                title=title,
-                user=self._store.ensure_user(actor),
-                body=body,
-                pull=PullFields(
-                    id=self._store.next_id(),
-                    head_repo=head_repo,
-                    head_ref=head_ref,
-                    head_sha=fake_sha(head_repo.full_name, head_ref),
-                    base_ref=base,
-                    base_sha=fake_sha(repo.full_name, base),
-                    draft=draft,
-                ),
+                head_repo=head_repo,
+                head_ref=head_ref,
+                head_sha=fake_sha(head_repo.full_name, head_ref),
+                base_ref=base,
+                base_sha=fake_sha(repo.full_name, base),
+                draft=draft,
             )
-            repo.next_number += 1
-            repo.issues[issue.number] = issue
             self._store.record(f"{issue.ref}:opened-pull:{head_ref}->{base}")
             return issue
 
@@ -182,8 +178,7 @@ class Pulls:
         state: IssueState | None = None,
         base: str | None = None,
     ) -> Issue:
-        if state is not None and state not in ("open", "closed"):
-            raise errors.validation_failed(errors.invalid_field("PullRequest", "state"))
+        checked_state(state, "PullRequest")
         if base is not None:
             base = _branch(base, "base")
         with self._store.lock:

@@ -6,11 +6,12 @@ and conversation comments live on its issue.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 from remedy.local.emulators.github import errors, shapes
 from remedy.local.emulators.github.backend import Backend
-from remedy.local.emulators.github.records import Issue, Label
+from remedy.local.emulators.github.labels import Labels
+from remedy.local.emulators.github.records import Label
 from remedy.local.emulators.github.wire import (
     Call,
     Handler,
@@ -19,14 +20,18 @@ from remedy.local.emulators.github.wire import (
     label_names,
     no_content,
     ok,
-    paginate,
+    paged,
     state,
     text,
 )
 
 
-def _labels(issue: Issue, labels: list[Label], call: Call) -> list[dict[str, Any]]:
-    return [shapes.label(each, issue.repo, call.base) for each in labels]
+def _labels_after(backend: Backend, call: Call, change: Callable[[Labels], list[Label]]) -> Reply:
+    """200 with the issue's labels as ``change`` (made under the model's lock) leaves them."""
+    model = backend.model
+    with model.lock:
+        issue = model.issues.get(call.issue)
+        return ok([shapes.label(each, issue.repo, call.base) for each in change(model.labels)])
 
 
 def create_issue(backend: Backend, call: Call) -> Reply:
@@ -68,33 +73,26 @@ def list_issue_labels(backend: Backend, call: Call) -> Reply:
     model = backend.model
     with model.lock:
         issue = model.issues.get(call.issue)
-        page, links = paginate(call, list(issue.labels))
-        return ok(_labels(issue, list(page), call), links)
+        return paged(
+            call, list(issue.labels), lambda each: shapes.label(each, issue.repo, call.base)
+        )
 
 
 def add_issue_labels(backend: Backend, call: Call) -> Reply:
     """200 with the issue's full label list (octokit ``add-labels-to-issue`` recording)."""
     names = label_names(call.json())
-    model = backend.model
-    with model.lock:
-        issue = model.issues.get(call.issue)
-        return ok(_labels(issue, model.labels.add(call.issue, names), call))
+    return _labels_after(backend, call, lambda labels: labels.add(call.issue, names))
 
 
 def set_issue_labels(backend: Backend, call: Call) -> Reply:
     names = label_names(call.json())
-    model = backend.model
-    with model.lock:
-        issue = model.issues.get(call.issue)
-        return ok(_labels(issue, model.labels.replace(call.issue, names), call))
+    return _labels_after(backend, call, lambda labels: labels.replace(call.issue, names))
 
 
 def remove_issue_label(backend: Backend, call: Call) -> Reply:
     """200 with the labels that remain; 404 ``Label does not exist`` if it was not there."""
-    model = backend.model
-    with model.lock:
-        issue = model.issues.get(call.issue)
-        return ok(_labels(issue, model.labels.remove(call.issue, call.args["name"]), call))
+    name = call.args["name"]
+    return _labels_after(backend, call, lambda labels: labels.remove(call.issue, name))
 
 
 def clear_issue_labels(backend: Backend, call: Call) -> Reply:
@@ -117,8 +115,8 @@ def list_comments(backend: Backend, call: Call) -> Reply:
     model = backend.model
     with model.lock:
         issue = model.issues.get(call.issue)
-        page, links = paginate(call, model.comments.list(call.issue))
-        return ok([shapes.comment(each, issue.repo, call.base) for each in page], links)
+        comments = model.comments.list(call.issue)
+        return paged(call, comments, lambda each: shapes.comment(each, issue.repo, call.base))
 
 
 def list_issues(backend: Backend, call: Call) -> Reply:
@@ -138,8 +136,7 @@ def list_issues(backend: Backend, call: Call) -> Reply:
             and wanted <= {label.name.casefold() for label in issue.labels}
         ]
         found.sort(key=lambda issue: (issue.created_at, issue.number), reverse=True)
-        page, links = paginate(call, found)
-        return ok([shapes.issue(issue, call.base) for issue in page], links)
+        return paged(call, found, lambda issue: shapes.issue(issue, call.base))
 
 
 _ISSUE = "/repos/{owner}/{repo}/issues/{number}"

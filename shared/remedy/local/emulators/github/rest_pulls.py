@@ -11,7 +11,7 @@ from remedy.local.emulators.github.wire import (
     created,
     flag,
     ok,
-    paginate,
+    paged,
     state,
     text,
 )
@@ -30,8 +30,7 @@ def list_pulls(backend: Backend, call: Call) -> Reply:
             sort=query.get("sort", "created"),
             direction=query.get("direction"),
         )
-        page, links = paginate(call, pulls)
-        return ok([pull_shape.pull(each, call.base, full=False) for each in page], links)
+        return paged(call, pulls, lambda each: pull_shape.pull(each, call.base, full=False))
 
 
 def create_pull(backend: Backend, call: Call) -> Reply:
@@ -93,8 +92,8 @@ def list_reviews(backend: Backend, call: Call) -> Reply:
     model = backend.model
     with model.lock:
         pull = model.pulls.get(call.issue)
-        page, links = paginate(call, model.reviews.list(call.issue, viewer=call.actor.login))
-        return ok([shapes.review(each, pull, call.base) for each in page], links)
+        reviews = model.reviews.list(call.issue, viewer=call.actor.login)
+        return paged(call, reviews, lambda each: shapes.review(each, pull, call.base))
 
 
 _PULL = "/repos/{owner}/{repo}/pulls/{number}"

@@ -14,7 +14,7 @@ from remedy.local.emulators.github.wire import (
     flag,
     no_content,
     ok,
-    paginate,
+    paged,
     text,
 )
 
@@ -87,8 +87,9 @@ def list_labels(backend: Backend, call: Call) -> Reply:
     model = backend.model
     with model.lock:
         repo = model.repos.get(call.repo)
-        page, links = paginate(call, model.labels.in_repo(call.repo))
-        return ok([shapes.label(each, repo, call.base) for each in page], links)
+        return paged(
+            call, model.labels.in_repo(call.repo), lambda each: shapes.label(each, repo, call.base)
+        )
 
 
 def create_label(backend: Backend, call: Call) -> Reply:

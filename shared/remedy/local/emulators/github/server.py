@@ -16,7 +16,6 @@ pass ``retry=`` to exercise a client's own rate-limit handling.
 from __future__ import annotations
 
 import secrets
-from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 from github import Auth, Github
@@ -26,12 +25,15 @@ from remedy.local.emulators.github.api import GitHubApi
 from remedy.local.emulators.github.backend import Backend
 from remedy.local.emulators.github.model import DEFAULT_LOGIN, GitHubModel
 from remedy.local.emulators.github.ratelimit import PrimaryLimit, SecondaryLimit
+from remedy.local.lifecycle import HttpService
 
 if TYPE_CHECKING:
     from urllib3.util.retry import Retry
 
 
-class GitHubEmulator:
+class GitHubEmulator(HttpService):
+    what = "the GitHub emulator"
+
     def __init__(
         self,
         *,
@@ -49,49 +51,26 @@ class GitHubEmulator:
         )
         self.backend.model.add_token(self.token, login)
         self.api = GitHubApi(self.backend, admin_token=self.admin_token)
-        self._served: http_server.ServedApp | None = None
 
     # -- lifecycle ------------------------------------------------------------------
 
     def start(self, *, host: str = "127.0.0.1", port: int = 0) -> Self:
         """Serve from a background thread on ``port`` (0: a free one)."""
-        if self._served is not None:
-            raise RuntimeError("the emulator is already running")
+        self._check_stopped()
         self._served = http_server.serve_in_thread(self.api, host=host, port=port)
         return self
 
     def bind(self, *, host: str = "127.0.0.1", port: int = 0) -> http_server.ServedApp:
         """Bind without serving, for the foreground ``remedy emulate github`` mode."""
-        if self._served is not None:
-            raise RuntimeError("the emulator is already running")
+        self._check_stopped()
         self._served = http_server.make(self.api, host=host, port=port)
         return self._served
-
-    def stop(self) -> None:
-        if self._served is not None:
-            self._served.stop()
-            self._served = None
-
-    def __enter__(self) -> Self:
-        if self._served is None:
-            self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- what tests and benchmarks use ---------------------------------------------
 
     @property
     def url(self) -> str:
-        if self._served is None:
-            raise RuntimeError("the emulator is not running: call start()")
-        return self._served.url
+        return self.served.url
 
     @property
     def model(self) -> GitHubModel:

@@ -195,3 +195,9 @@ def paginate(call: Call, items: Sequence[T]) -> tuple[Sequence[T], Headers]:
     if page > 1:
         links.append(link(1, "first"))
     return chunk, [("Link", ", ".join(links))]
+
+
+def paged(call: Call, items: Sequence[T], render: Callable[[T], Any]) -> Reply:
+    """200 with one page of ``items``, each rendered, and the ``Link`` header for the rest."""
+    page, links = paginate(call, items)
+    return ok([render(each) for each in page], links)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from remedy.local.emulators.kube import errors, lifecycle, tables
-from remedy.local.emulators.kube.cluster import Cluster, Listing
+from remedy.local.emulators.kube.cluster import Cluster, Listing, Written
 from remedy.local.emulators.kube.errors import FieldError
 from remedy.local.emulators.kube.fields import FieldSelector, parse_fields
 from remedy.local.emulators.kube.http import (
@@ -95,6 +95,12 @@ def _object(
         )
         return respond(status, body, output=output, extra=extra)
     return respond_text(status, _raw(record, route.resource), output=output, extra=extra)
+
+
+def _written(written: Written, route: Route, output: Output, request: Request) -> Response:
+    """A write's answer: 201 when it created the object, else 200; its warnings as headers."""
+    status = 201 if written.created else 200
+    return _object(written.stored, route, output, request, status=status, warnings=written.warnings)
 
 
 def _listing(listing: Listing, route: Route, output: Output, request: Request) -> Response:
@@ -191,7 +197,7 @@ def create(cluster: Cluster, route: Route, request: Request, output: Output) -> 
         field_validation=_field_validation(request),
         raw=raw,
     )
-    return _object(written.stored, route, output, request, status=201, warnings=written.warnings)
+    return _written(written, route, output, request)
 
 
 def update(cluster: Cluster, route: Route, request: Request, output: Output) -> Response:
@@ -206,14 +212,7 @@ def update(cluster: Cluster, route: Route, request: Request, output: Output) -> 
         field_validation=_field_validation(request),
         raw=raw,
     )
-    return _object(
-        written.stored,
-        route,
-        output,
-        request,
-        status=201 if written.created else 200,
-        warnings=written.warnings,
-    )
+    return _written(written, route, output, request)
 
 
 def patch(cluster: Cluster, route: Route, request: Request, output: Output) -> Response:
@@ -228,14 +227,7 @@ def patch(cluster: Cluster, route: Route, request: Request, output: Output) -> R
         field_validation=_field_validation(request),
         field_manager=request.query.get("fieldManager", ""),
     )
-    return _object(
-        written.stored,
-        route,
-        output,
-        request,
-        status=201 if written.created else 200,
-        warnings=written.warnings,
-    )
+    return _written(written, route, output, request)
 
 
 def _delete_options(request: Request) -> dict[str, Any]:

@@ -34,12 +34,7 @@ _LABEL_VALUE_MSG = (
 
 
 def subdomain_errors(value: str) -> list[str]:
-    errors = []
-    if len(value) > 253:
-        errors.append("must be no more than 253 bytes")
-    if not _DNS1123_SUBDOMAIN.match(value):
-        errors.append(SUBDOMAIN_MSG)
-    return errors
+    return _errors(value, most=253, form=_DNS1123_SUBDOMAIN, message=SUBDOMAIN_MSG)
 
 
 def label_key_errors(key: str) -> list[str]:
@@ -68,9 +63,12 @@ def label_key_errors(key: str) -> list[str]:
 
 
 def label_value_errors(value: str) -> list[str]:
-    errors = []
-    if len(value) > 63:
-        errors.append("must be no more than 63 bytes")
-    if not _LABEL_VALUE.match(value):
-        errors.append(_LABEL_VALUE_MSG)
+    return _errors(value, most=63, form=_LABEL_VALUE, message=_LABEL_VALUE_MSG)
+
+
+def _errors(value: str, *, most: int, form: re.Pattern[str], message: str) -> list[str]:
+    """apimachinery's two checks, in its order: the length (``MaxLenError``), the form."""
+    errors = [f"must be no more than {most} bytes"] if len(value) > most else []
+    if not form.match(value):
+        errors.append(message)
     return errors

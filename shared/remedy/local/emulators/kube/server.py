@@ -20,8 +20,7 @@ import secrets
 import tempfile
 import threading
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from remedy.local import http_server
 from remedy.local.emulators.kube import crds, kubeconfig, tls
@@ -29,6 +28,7 @@ from remedy.local.emulators.kube.api import KubeApi
 from remedy.local.emulators.kube.cluster import Cluster
 from remedy.local.emulators.kube.faults import Faults, Stats
 from remedy.local.emulators.kube.store import Store
+from remedy.local.lifecycle import HttpService
 
 if TYPE_CHECKING:
     import ssl
@@ -36,7 +36,9 @@ if TYPE_CHECKING:
     from kubernetes.client import ApiClient
 
 
-class KubeEmulator:
+class KubeEmulator(HttpService):
+    what = "the Kubernetes emulator"
+
     def __init__(
         self,
         *,
@@ -55,7 +57,6 @@ class KubeEmulator:
         self.cluster = Cluster(self.store)
         self.faults = Faults()
         self.stats = Stats()
-        self._served: http_server.ServedApp | None = None
         self.app = KubeApi(
             self.cluster,
             token=self.token,
@@ -81,53 +82,36 @@ class KubeEmulator:
             key.write_bytes(self._key_pem)
             return tls.server_context(cert, key)
 
-    def bind(self, port: int = 0, *, host: str = "127.0.0.1") -> KubeEmulator:
+    def bind(self, port: int = 0, *, host: str = "127.0.0.1") -> Self:
         """Bind without serving yet (then :meth:`serve_forever`)."""
         self.store.reopen()
         self._served = http_server.make(self.app, host=host, port=port, context=self._context())
         return self
 
-    def start(self, port: int = 0, *, host: str = "127.0.0.1") -> KubeEmulator:
+    def start(self, port: int = 0, *, host: str = "127.0.0.1") -> Self:
         """Serve from a background thread; returns self (``.url`` is then set)."""
         self.bind(port, host=host)
-        assert self._served is not None
-        self._served.start()
+        self.served.start()
         return self
 
     def serve_forever(self) -> None:
         if self._served is None:
             self.bind()
-        assert self._served is not None
-        self._served.serve_forever()
+        self.served.serve_forever()
 
     def stop(self) -> None:
         """End watches, then the server and its open connections."""
         self.store.close()
-        if self._served is not None:
-            self._served.stop()
-            self._served = None
+        super().stop()
 
     @property
     def url(self) -> str:
-        if self._served is None:
-            raise RuntimeError("the emulator is not serving; call start() first")
-        return self._served.url
+        return self.served.url
 
     @property
     def open_connections(self) -> int:
         """Client connections currently open (kept alive between requests)."""
         return self._served.open_connections if self._served is not None else 0
-
-    def __enter__(self) -> KubeEmulator:
-        return self.start() if self._served is None else self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # --- clients ------------------------------------------------------------------
 

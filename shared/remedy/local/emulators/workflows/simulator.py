@@ -21,25 +21,21 @@ In-process: ``WorkflowSimulator(api_client, ["argo"], coderun_namespace="agent-p
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import logging
 import os
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any, cast
 
 from kubernetes import client
 
 from remedy.domain import agents
+from remedy.local.emulators.simulation import DueQueue, Key, Simulator
 from remedy.local.emulators.watching import ListWatch, Observe, lister, resource_version
 from remedy.local.emulators.workflows import steps, template, writes
 
 log = logging.getLogger(__name__)
-Key = tuple[str, str]
 
 WORKFLOW = ("argoproj.io", "v1alpha1", "workflows")
 CODERUN = ("agents.platform", "v1", "coderuns")
@@ -66,7 +62,9 @@ def _now() -> str:
     return agents.format_time(datetime.now(UTC))
 
 
-class WorkflowSimulator:
+class WorkflowSimulator(Simulator):
+    thread_name = "workflow-sim"
+
     def __init__(
         self,
         api_client: client.ApiClient,
@@ -80,28 +78,21 @@ class WorkflowSimulator:
         ``coderun_namespace``, or to their workflow's namespace as the template does."""
         if step_delay_s < 0:
             raise ValueError("step_delay_s must not be negative")
-        self._custom = client.CustomObjectsApi(api_client)
-        self.namespaces = list(namespaces) if namespaces is not None else None
+        super().__init__(api_client, namespaces, watch_timeout_seconds=watch_timeout_seconds)
         self.coderun_namespace = coderun_namespace
         self.step_delay_s = step_delay_s
-        self.watch_timeout_seconds = watch_timeout_seconds
         self._workflows: dict[Key, dict[str, Any]] = {}
         self._runs: dict[Key, dict[str, Any]] = {}
         self._seen: dict[Key, tuple[str, float]] = {}
         """Per workflow: the step last found due and since when (its delay runs from then)."""
-        self._heap: list[tuple[float, int, Key]] = []
-        self._sequence = itertools.count()
-        self._changed = threading.Condition()
-        self._stopping = threading.Event()
-        self._watches: list[ListWatch] = []
-        self._thread: threading.Thread | None = None
+        self._queue = DueQueue[float](self._changed, lambda due: due - time.monotonic())
 
     # --- lifecycle ----------------------------------------------------------------
 
-    def start(self) -> WorkflowSimulator:
-        scopes: list[str | None] = list(self.namespaces) if self.namespaces is not None else [None]
+    def _open_watches(self) -> list[ListWatch]:
+        scopes = self.scopes
         run_scopes = [self.coderun_namespace] if self.coderun_namespace else scopes
-        self._watches = [
+        return [
             *(
                 self._watch(template.SELECTOR, WORKFLOW, scope, self._observe_workflow)
                 for scope in scopes
@@ -111,9 +102,6 @@ class WorkflowSimulator:
                 for scope in run_scopes
             ),
         ]
-        self._thread = threading.Thread(target=self._schedule, name="workflow-sim", daemon=True)
-        self._thread.start()
-        return self
 
     def _watch(
         self, selector: str, resource: tuple[str, str, str], scope: str | None, observe: Observe
@@ -126,28 +114,6 @@ class WorkflowSimulator:
             listed=lambda items: self._resync(cache, scope, items),
             timeout_seconds=self.watch_timeout_seconds,
         ).start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stopping.set()
-        with self._changed:
-            self._changed.notify_all()
-        for watch in self._watches:
-            watch.stop(timeout)
-        self._watches.clear()
-        if self._thread is not None:
-            self._thread.join(timeout=timeout)
-            self._thread = None
-
-    def __enter__(self) -> WorkflowSimulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # --- observing ----------------------------------------------------------------
 
@@ -188,21 +154,14 @@ class WorkflowSimulator:
     # --- scheduling ---------------------------------------------------------------
 
     def _enqueue(self, key: Key, delay: float) -> None:
-        heapq.heappush(self._heap, (time.monotonic() + delay, next(self._sequence), key))
-        self._changed.notify_all()
+        self._queue.push(time.monotonic() + delay, key)
 
     def _schedule(self) -> None:
         while not self._stopping.is_set():
             with self._changed:
-                if not self._heap:
-                    self._changed.wait(0.5)
-                    continue
-                due, _, key = self._heap[0]
-                wait = due - time.monotonic()
-                if wait > 0:
-                    self._changed.wait(min(wait, 0.5))
-                    continue
-                heapq.heappop(self._heap)
+                key = self._queue.pop_due()
+            if key is None:
+                continue
             try:
                 self._reconcile(key)
             except Exception as error:
