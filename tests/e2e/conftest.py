@@ -9,12 +9,7 @@ it looked like then, so the tests reading it do not depend on what ran after.
 
 from __future__ import annotations
 
-import json
-import os
-import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,10 +17,9 @@ from typing import Any
 import pytest
 
 from tests.e2e.demo import GATE, Demo, waiting_at
+from tests.e2e.process import REMEDY, start_up
 from tests.support.waiting import eventually
 
-REMEDY = [sys.executable, "-m", "remedy.cli"]
-START_TIMEOUT_S = 90
 STEP_DELAY_S = 0.3
 PING_S = 1.0
 FIRST_DELIVERY = "e2e-workflow-1"
@@ -41,34 +35,11 @@ class Pushed:
 
 @pytest.fixture(scope="package")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    workdir = tmp_path_factory.mktemp("up-workflow")
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"KUBECONFIG", "REDIS_URLS", "GITHUB_API_URL", "GITHUB_TOKEN"}
-    }
-    env["REMEDY_LOG_LEVEL"] = "INFO"  # the broker's deliveries are read from its log
-    log = (workdir / "up.log").open("w")
-    flags = ["--workflow-step-delay", str(STEP_DELAY_S), "--ping-seconds", str(PING_S)]
-    proc = subprocess.Popen(
-        [*REMEDY, "up", "--workdir", str(workdir), "--demo", *flags],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-        start_new_session=True,
-    )
-    state_file = workdir / "state.json"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while not state_file.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"remedy up did not start:\n{(workdir / 'up.log').read_text()[-4000:]}")
-        time.sleep(0.1)  # polling a file another process writes; no event to wait on
-    state = json.loads(state_file.read_text())
-    yield Demo(state=state, workdir=workdir, state_file=state_file)
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=30)
-    log.close()
+    flags = ["--demo", "--workflow-step-delay", str(STEP_DELAY_S), "--ping-seconds", str(PING_S)]
+    # the broker's deliveries are read from its log
+    up = start_up(tmp_path_factory.mktemp("up-workflow"), *flags, env={"REMEDY_LOG_LEVEL": "INFO"})
+    yield Demo(state=up.state, workdir=up.workdir, state_file=up.state_file)
+    up.stop()
 
 
 @pytest.fixture(scope="package")

@@ -13,12 +13,9 @@ port is free again, the state file is gone.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,12 +27,11 @@ import requests
 from kubernetes import client
 
 from remedy.adapters.kube.api import KubeRemediationStates, api_client
+from tests.e2e.process import REMEDY, start_up
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
-REMEDY = [sys.executable, "-m", "remedy.cli"]
-START_TIMEOUT_S = 90
 CLOUDEVENT_FUNCTIONS = (
     "push-intake",
     "agent-cancel",
@@ -48,40 +44,9 @@ CLOUDEVENT_FUNCTIONS = (
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    workdir = tmp_path_factory.mktemp("up")
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"KUBECONFIG", "REDIS_URLS", "GITHUB_API_URL", "GITHUB_TOKEN"}
-    }
-    log = (workdir / "up.log").open("w")
-    proc = subprocess.Popen(
-        [*REMEDY, "up", "--workdir", str(workdir), "--demo"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-        start_new_session=True,
-    )
-    state_file = workdir / "state.json"
-
-    def started() -> bool:
-        if proc.poll() is not None:
-            raise AssertionError(f"remedy up exited with {proc.returncode}")
-        return state_file.exists()
-
-    try:
-        # polling a file another process writes; no event to wait on
-        eventually(started, timeout=START_TIMEOUT_S, every=0.1, what="remedy up's state file")
-    except AssertionError as failure:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)  # and whatever it started
-        log_tail = (workdir / "up.log").read_text()[-4000:]
-        pytest.fail(f"remedy up did not start: {failure}\n{log_tail}")
-    state = json.loads(state_file.read_text())
-    yield {"state": state, "proc": proc, "workdir": workdir, "state_file": state_file}
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGKILL)
-    log.close()
+    up = start_up(tmp_path_factory.mktemp("up"), "--demo")
+    yield {"state": up.state, "proc": up.proc, "workdir": up.workdir, "state_file": up.state_file}
+    up.stop(signal.SIGKILL)
 
 
 def test_state_file_has_every_documented_key(platform: dict[str, Any]) -> None:

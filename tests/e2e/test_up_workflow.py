@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import REMEDY, STEP_DELAY_S, Pushed
+from tests.e2e.conftest import STEP_DELAY_S, Pushed
 from tests.e2e.demo import Demo, head_of, is_quality, resume_messages
+from tests.e2e.process import REMEDY
 
 pytestmark = pytest.mark.e2e
 
