@@ -1,7 +1,8 @@
 """What one hop of the chain costs when the function does nothing: the CPU floor.
 
-A remediation is at least seven CloudEvent deliveries to functions (webhook-gateway,
-push-intake, agent-cancel, control-api's ack, label-update, workflow-resume twice), each
+A remediation is at least eight CloudEvent deliveries to functions (webhook-gateway,
+push-intake, agent-cancel, label-update, control-api's ack, workflow-resume three times:
+agents cancelled, labels updated, agents stopped), each
 one an HTTP request that functions-framework (gunicorn, Flask, the cloudevents SDK)
 parses and answers. This measures that fixed cost with a function that ignores its
 event (``floor/main.py``), over kept-alive connections: CPU of the serving process and
@@ -29,13 +30,13 @@ from tests.benchmarks.load import summary_ms
 from tests.support.cpu import cpu_seconds
 
 SOURCE = Path(__file__).parent / "floor" / "main.py"
-DELIVERIES_PER_REMEDIATION = 7
+DELIVERIES_PER_REMEDIATION = 8
 SERIAL_REQUESTS = 8
 """HTTP requests one after another on a remediation's critical path: the webhook to the
 gateway, the gateway to the broker, the broker to push-intake and to agent-cancel, the
 agent's ack to control-api, control-api's event to the broker, the broker to
-workflow-resume (label-update runs alongside the ack) — before any Redis, Kubernetes or
-GitHub call."""
+workflow-resume (label-update runs alongside agent-cancel and the ack) — before any
+Redis, Kubernetes or GitHub call."""
 WARM_UP, MEASURED = 300, 3000
 CONCURRENCY, TARGET_P50_MS = 20, 30.0
 HEADERS = {

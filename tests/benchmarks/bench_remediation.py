@@ -172,14 +172,21 @@ class Bench:
         marks: dict[str, list[float]] = {}
         for each in (d for d in done if d.finished is not None):
             d, task = each.delivery, each.task
-            resumes = [finished.get(f"{d}:labels.updated"), finished.get(f"{d}:agents.stopped")]
+            resumes = [
+                finished.get(f"{d}:labels.updated"),
+                finished.get(f"{d}:agents.cancelled"),
+                finished.get(f"{d}:agents.stopped"),
+            ]
             steps = {
                 "gateway_answered": each.answered,
                 "push_intake_replied": finished.get(d),
-                "agent_cancel_replied": finished.get(f"{d}:remediation.requested"),
+                "agent_cancel_and_label_update_replied": finished.get(
+                    f"{d}:remediation.requested"
+                ),
                 "tess_deleted_seen": self.runs.deleted.get(f"tess-{task}"),
                 "cleo_acknowledged_and_deleted_seen": self.runs.deleted.get(f"cleo-{task}"),
-                "label_update_replied": finished.get(f"{d}:agents.cancelled"),
+                "agents_cancelled_delivered": finished.get(f"{d}:agents.cancelled"),
+                "labels_updated_delivered": finished.get(f"{d}:labels.updated"),
                 "workflow_resume_last_replied": max((t for t in resumes if t), default=None),
                 "workflow_resumed_seen": self.workflows.changed_at.get(f"play-task-{task}"),
             }

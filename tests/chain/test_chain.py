@@ -110,14 +110,14 @@ def test_the_chain_stops_only_obsolete_work_resets_labels_and_resumes(
         assert agents.CANCEL_REQUESTED_AT not in annotations_of(custom, untouched)
 
     github.reset_stats()
-    labelled = reply(apps["label-update"], cancelled)
+    labelled = reply(apps["label-update"], requested)
     assert seed.pr_labels(github, pr) == {"task-12", "remediation-in-progress"}
     assert labelled.get_data()["github_requests"] == 3
     assert sum(github.stats.values()) == 3
     assert labelled.get_data()["pr_number"] == pr.number
 
     github.reset_stats()
-    assert reply(apps["label-update"], cancelled).get_data() == labelled.get_data()
+    assert reply(apps["label-update"], requested).get_data() == labelled.get_data()
     assert sum(github.stats.values()) == 0, "a duplicate makes no GitHub request"
 
     acked(apps["workflow-resume"], labelled)  # Cleo has not stopped yet
@@ -136,7 +136,7 @@ def test_resume_when_every_cancelled_agent_is_stopped(
     )
     cancelled = reply(apps["agent-cancel"], requested)
     assert cancelled.get_data()["all_stopped"] is True
-    labelled = reply(apps["label-update"], cancelled)
+    labelled = reply(apps["label-update"], requested)
     resumed = reply(apps["workflow-resume"], labelled)
 
     assert resumed["type"] == "dev.remedy.workflow.resumed"
@@ -181,7 +181,8 @@ def test_a_workflow_not_yet_suspended_keeps_the_resume(
     requested = reply(
         apps["push-intake"], push(before=OLD, after=NEW, delivery="d-3", pushed_at=later)
     )
-    labelled = reply(apps["label-update"], reply(apps["agent-cancel"], requested))
+    reply(apps["agent-cancel"], requested)
+    labelled = reply(apps["label-update"], requested)
     acked(apps["workflow-resume"], labelled)
     state, _ = KubeRemediationStates(api, namespace=seed.STATE_NS).load(12)
     assert state is not None and state.kept_resume is not None
@@ -197,7 +198,8 @@ def test_missing_pr_and_missing_workflow_are_recorded(
     requested = reply(
         apps["push-intake"], push(before=OLD, after=NEW, delivery="d-4", pushed_at=later)
     )
-    labelled = reply(apps["label-update"], reply(apps["agent-cancel"], requested))
+    reply(apps["agent-cancel"], requested)
+    labelled = reply(apps["label-update"], requested)
     assert labelled.get_data()["pr_number"] is None
     acked(apps["workflow-resume"], labelled)
     state, _ = KubeRemediationStates(api, namespace=seed.STATE_NS).load(12)
@@ -302,9 +304,9 @@ def test_a_github_rate_limit_answers_retry_later_with_its_wait(
     requested = reply(
         apps["push-intake"], push(before=OLD, after=NEW, delivery="rl-1", pushed_at=later)
     )
-    cancelled = reply(apps["agent-cancel"], requested)
+    reply(apps["agent-cancel"], requested)
     github.secondary.trip(count=1, status=403, retry_after=60)
-    response = post(apps["label-update"], cancelled)
+    response = post(apps["label-update"], requested)
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "60"
 
@@ -324,19 +326,19 @@ def test_label_update_calls_github_while_another_step_holds_the_task_lock(
     requested = reply(
         apps["push-intake"], push(before=OLD, after=NEW, delivery="d-lk", pushed_at=later)
     )
-    cancelled = reply(apps["agent-cancel"], requested)
+    reply(apps["agent-cancel"], requested)
     locks = Redlock.from_urls(redis_urls)
     held = locks.acquire(task_lock_resource(12), timeout_s=0)
     kube.faults.add("status", status=503, verb="update", resource="configmaps", count=1)
     github.reset_stats()
     with ThreadPoolExecutor(max_workers=1) as pool:
-        first = pool.submit(post, apps["label-update"], cancelled)
+        first = pool.submit(post, apps["label-update"], requested)
         eventually(lambda: sum(github.stats.values()) == 3)
         assert seed.pr_labels(github, pr) == {"task-12", "remediation-in-progress"}
         assert not first.done(), "it waits for the lock only to record what it did"
         assert locks.release(held), "the lock stayed ours throughout"
         assert first.result().status_code == 503, "the record's save failed: retry later"
-    labelled = reply(apps["label-update"], cancelled)
+    labelled = reply(apps["label-update"], requested)
     assert sum(github.stats.values()) == 3, "the retry made no GitHub request"
     state, _ = KubeRemediationStates(api, namespace=seed.STATE_NS).load(12)
     assert state is not None

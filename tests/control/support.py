@@ -75,7 +75,7 @@ def remediate(chain: dict[str, Any], *, delivery: str = "d-1") -> Cancelled:
     push = push_event(delivery=delivery, branch=BRANCH, before=OLD, after=NEW)
     requested = reply(chain["push-intake"], push)
     cancelled = reply(chain["agent-cancel"], requested)
-    labelled = reply(chain["label-update"], cancelled)
+    labelled = reply(chain["label-update"], requested)
     return Cancelled(requested, cancelled, labelled)
 
 

@@ -18,7 +18,7 @@ workflow moved on to the ready-for-qa gate and suspended there:
   the gate again; resumed-heads lists both heads, oldest first.
 
 Each duplicate is waited for until the broker has finished its whole chain (push →
-push-intake → agent-cancel → label-update → workflow-resume), never for a guessed time.
+push-intake → agent-cancel and label-update → workflow-resume), never for a guessed time.
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ NEWER_DELIVERY = "e2e-newer-push"
 # the first delivery's chain, hop by hop: (event id, the Trigger that delivers it)
 CHAIN = [
     (f"{FIRST_DELIVERY}:remediation.requested", "agent-cancel-remediation-requested"),
-    (f"{FIRST_DELIVERY}:agents.cancelled", "label-update-agents-cancelled"),
+    (f"{FIRST_DELIVERY}:remediation.requested", "label-update-remediation-requested"),
+    (f"{FIRST_DELIVERY}:agents.cancelled", "workflow-resume-agents-cancelled"),
     (f"{FIRST_DELIVERY}:labels.updated", "workflow-resume-labels-updated"),
 ]
 

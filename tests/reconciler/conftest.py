@@ -143,7 +143,7 @@ def drive(
     """push-intake → agent-cancel → label-update; (requested, cancelled, labelled)."""
     requested = reply(apps["push-intake"], push(delivery=delivery, task=task))
     cancelled = reply(apps["agent-cancel"], requested)
-    labelled = reply(apps["label-update"], cancelled)
+    labelled = reply(apps["label-update"], requested)
     return requested, cancelled, labelled
 
 

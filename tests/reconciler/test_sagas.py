@@ -33,7 +33,7 @@ from remedy.adapters.kube.api import KubeRemediationStates
 from remedy.adapters.redis.ledger import Ledger
 from remedy.adapters.redis.ledger_keys import LedgerKey
 from remedy.domain.agents import parse_time
-from remedy.events.models import AgentsCancelled
+from remedy.events.models import RemediationRequested
 from remedy.handlers.common.once import fingerprint_of, scoped_source
 from remedy.handlers.reconciler import sagas
 from remedy.handlers.reconciler.reconciler import Reconciler
@@ -62,13 +62,16 @@ def last_progress(states: KubeRemediationStates) -> Any:
     return moment
 
 
-def start_and_lose_agents_cancelled(
+def start_and_lose_label_updates_input(
     apps: dict[str, Any], custom: client.CustomObjectsApi, github: GitHubEmulator, delivery: str
 ) -> CloudEvent:
+    """The push goes through agent-cancel (and on to workflow-resume, which waits for the
+    labels), but label-update never gets "remediation requested"."""
     seed.play_workflow(custom, task=12, stage="waiting-ready-for-qa")
     seed.pull_request(github, branch=BRANCH, labels=["ready-for-qa"])
     requested = reply(apps["push-intake"], push(delivery=delivery))
-    return reply(apps["agent-cancel"], requested)  # ...and label-update never gets it
+    acked(apps["workflow-resume"], reply(apps["agent-cancel"], requested))
+    return requested
 
 
 def abandon(ledger: Ledger, key: LedgerKey, fingerprint: str) -> None:
@@ -109,11 +112,11 @@ def test_a_stuck_saga_gets_its_next_input_again_from_the_ledger(
     why: str,
     expired: int,
 ) -> None:
-    cancelled = start_and_lose_agents_cancelled(apps, custom, github, "d-7")
+    requested = start_and_lose_label_updates_input(apps, custom, github, "d-7")
     if label_update_claim is not None:
-        data = AgentsCancelled.model_validate(cancelled.get_data()).model_dump(mode="json")
+        data = RemediationRequested.model_validate(requested.get_data()).model_dump(mode="json")
         key = LedgerKey.for_event(
-            scoped_source("label-update", "/remedy/agent-cancel"), "d-7:agents.cancelled"
+            scoped_source("label-update", "/remedy/push-intake"), "d-7:remediation.requested"
         )
         label_update_claim(Ledger.from_urls(redis_urls), key, fingerprint_of(data))
 
@@ -125,11 +128,11 @@ def test_a_stuck_saga_gets_its_next_input_again_from_the_ledger(
     clock.now += timedelta(seconds=2)
     report = reconciler.tick().task(12)
     assert report is not None
-    assert report.redrive.startswith(f"re-sent d-7:agents.cancelled to label-update ({why}")
+    assert f"re-sent d-7:remediation.requested to label-update ({why}" in report.redrive
     assert report.expired_claims == expired
     (resent,) = memory_sink.events
-    assert resent.get_attributes() == cancelled.get_attributes()
-    assert resent.get_data() == cancelled.get_data()
+    assert resent.get_attributes() == requested.get_attributes()
+    assert resent.get_data() == requested.get_data()
     assert state_of(states).history[-1].outcome.startswith("re-drive: re-sent")
 
     reconciler.tick()
@@ -157,7 +160,8 @@ def test_a_lost_agents_stopped_is_sent_again_after_the_saga_deadline(
     seed.coderun(custom, "cleo-12", task=12, agent="5DLabs-Cleo", phase="Running")
     seed.play_workflow(custom, task=12, stage="waiting-ready-for-qa")
     seed.pull_request(github, branch=BRANCH, labels=["ready-for-qa"])
-    _, _, labelled = drive(apps, "d-8")
+    _, cancelled, labelled = drive(apps, "d-8")
+    acked(apps["workflow-resume"], cancelled)  # Cleo has not stopped yet
     acked(apps["workflow-resume"], labelled)
 
     memory_sink.failing = True
@@ -191,14 +195,14 @@ def test_it_gives_up_after_the_maximum_number_of_re_drives(
 ) -> None:
     monkeypatch.setenv("REMEDY_MAX_REDRIVES", "1")
     reconciler = make_reconciler()
-    start_and_lose_agents_cancelled(apps, custom, github, "d-9")
+    start_and_lose_label_updates_input(apps, custom, github, "d-9")
     for _ in range(3):
         clock.now = last_progress(states) + DEADLINE + timedelta(seconds=1)
         reconciler.tick()
     assert len(memory_sink.events) == 1
     outcomes = [e.outcome for e in state_of(states).history if e.step == "reconciler"]
     assert len(outcomes) == 2
-    assert outcomes[0].startswith("re-drive: re-sent d-9:agents.cancelled")
+    assert outcomes[0].startswith("re-drive: re-sent d-9:remediation.requested")
     assert outcomes[1].startswith("re-drive: gave up after 1 attempts")
 
 
@@ -212,7 +216,7 @@ def test_a_saga_with_nothing_left_to_send_is_given_up_once(
     states: KubeRemediationStates,
     redis_urls: list[str],
 ) -> None:
-    start_and_lose_agents_cancelled(apps, custom, github, "d-10")
+    start_and_lose_label_updates_input(apps, custom, github, "d-10")
     redis.Redis.from_url(redis_urls[0]).flushall()  # the ledger's records are gone
     clock.now = last_progress(states) + DEADLINE + timedelta(seconds=1)
     report = reconciler.tick().task(12)
@@ -228,8 +232,14 @@ def test_a_saga_with_nothing_left_to_send_is_given_up_once(
 
 # -- the walk, over an in-memory ledger ---------------------------------------------------
 
-LINKS = sagas.chain("5dlabs/cto", "d-1")
-NAMES = [link.consumer for link in LINKS]
+BRANCHES = sagas.chain("5dlabs/cto", "d-1")
+
+
+def _name(link: sagas.Link) -> str:
+    """workflow-resume is in both branches: named by the producer it takes from there."""
+    if link.consumer != "workflow-resume":
+        return link.consumer
+    return "workflow-resume@" + link.source.rsplit("/", 1)[-1]
 
 
 def _reply(name: str) -> str:
@@ -263,8 +273,8 @@ class MemoryLedger:
 
     def __init__(self, states: Mapping[str, str]) -> None:
         self.entries: dict[tuple[str, str], LedgerRecord] = {}
-        for link in LINKS:
-            kind = states.get(link.consumer)
+        for link in {link for branch in BRANCHES for link in branch}:
+            kind = states.get(_name(link))
             if kind == DONE:
                 entry = _entry("done", result={"event": _reply(link.consumer)})
             elif kind == ACK:
@@ -281,76 +291,91 @@ class MemoryLedger:
         return self.entries.get((source, event_id))
 
 
+WR_CANCEL, WR_LABELS = "workflow-resume@agent-cancel", "workflow-resume@label-update"
+
+
 @pytest.mark.parametrize(
     ("states", "resent_from", "note", "expired", "completed", "hopeless"),
     [
-        ({}, None, "no step left to re-drive from", 0, False, True),
+        ({}, [], "no step left to re-drive from", 0, False, True),
         (
             {"push-intake": DONE},
-            "push-intake",
+            ["push-intake"],  # once, though both branches need it
             "to agent-cancel (it never took it)",
             0,
             False,
             False,
         ),
         (
-            {"push-intake": DONE, "agent-cancel": FAILED},
-            "push-intake",
+            {"push-intake": DONE, "agent-cancel": DONE, WR_CANCEL: ACK},
+            ["push-intake"],
+            "to label-update (it never took it)",
+            0,
+            False,
+            False,
+        ),
+        (
+            {"push-intake": DONE, "agent-cancel": FAILED, "label-update": DONE, WR_LABELS: ACK},
+            ["push-intake"],
             "failed: boom",
             0,
             False,
             False,
         ),
         (
-            {"push-intake": DONE, "agent-cancel": EXPIRED},
-            "push-intake",
+            {"push-intake": DONE, "agent-cancel": EXPIRED, "label-update": LIVE},
+            ["push-intake"],
             "vanished",
             1,
             False,
             False,
         ),
-        ({"push-intake": DONE, "agent-cancel": LIVE}, None, "working on it", 0, False, False),
-        ({"agent-cancel": DONE}, "agent-cancel", "to label-update", 0, False, False),
         (
-            {"push-intake": DONE, "agent-cancel": ACK},
-            None,
-            "acknowledged: superseded",
+            {"push-intake": DONE, "agent-cancel": LIVE, "label-update": LIVE},
+            [],
+            "working on it",
             0,
             False,
-            True,
+            False,
         ),
         (
             {"push-intake": DONE, "agent-cancel": DONE, "label-update": DONE},
-            "label-update",
+            ["agent-cancel", "label-update"],
             "to workflow-resume",
             0,
             False,
             False,
         ),
         (
-            {name: DONE for name in NAMES[:-1]} | {"workflow-resume": ACK},
-            None,
+            {"push-intake": DONE, "agent-cancel": ACK, "label-update": ACK},
+            [],
+            "acknowledged: superseded",
+            0,
+            False,
+            True,
+        ),
+        (
+            {"push-intake": DONE, "agent-cancel": DONE, "label-update": DONE}
+            | {WR_CANCEL: ACK, WR_LABELS: ACK},
+            [],
             "workflow-resume acknowledged",
             0,
             True,
             False,
         ),
-        ({"agent-cancel": EXPIRED}, None, "no step left", 1, False, True),
+        ({"agent-cancel": EXPIRED}, [], "no step left", 1, False, True),
     ],
 )
-def test_the_walk_re_sends_the_input_of_the_first_step_not_done(
+def test_the_walk_re_sends_the_input_of_the_first_step_not_done_on_each_branch(
     states: dict[str, str],
-    resent_from: str | None,
+    resent_from: list[str],
     note: str,
     expired: int,
     completed: bool,
     hopeless: bool,
 ) -> None:
-    found = sagas.walk(MemoryLedger(states), LINKS)
-    if resent_from is None:
-        assert found.event is None
-    else:
-        assert found.event is not None and found.event["type"] == f"test.{resent_from}"
+    found = sagas.walk(MemoryLedger(states), BRANCHES)
+    assert [event["type"] for event in found.events] == [f"test.{n}" for n in resent_from]
     assert note in found.note
     assert (found.expired_claims, found.completed, found.hopeless) == (
         expired,

@@ -73,9 +73,10 @@ CATALOGUE: tuple[EventType, ...] = (
     ),
     EventType(
         REMEDIATION_REQUESTED,
-        "The implementation agent pushed to a task branch: obsolete review work must stop.",
+        "The implementation agent pushed to a task branch: obsolete review work must stop "
+        "and the PR labels be reset (agent-cancel and label-update, in parallel).",
         ("push-intake",),
-        ("agent-cancel",),
+        ("agent-cancel", "label-update"),
         "RemediationRequested",
     ),
     EventType(
@@ -87,9 +88,9 @@ CATALOGUE: tuple[EventType, ...] = (
     ),
     EventType(
         AGENTS_CANCELLED,
-        "The task's review agents were deleted or asked to stop.",
+        "The push was admitted and the task's review agents deleted or asked to stop.",
         ("agent-cancel",),
-        ("label-update",),
+        ("workflow-resume",),
         "AgentsCancelled",
     ),
     EventType(

@@ -1,18 +1,20 @@
 """label-update's core: reset the task's PR labels for a remediation, cheaply and once.
 
-After agent-cancel: find the PR (remembered in the state after the first time, else
-one read by head branch), remove ``ready-for-qa`` (a 404 means already gone) and add
-``remediation-in-progress`` — one label per write, never a PUT of a set computed from a
-stale read, since GitHub has no compare-and-swap for labels. At most one read and two
-writes per remediation; none for a duplicate (the ledger replays) or a retry after the
-writes were recorded.
+It takes "remediation requested" itself, alongside agent-cancel (the labels do not
+depend on which agents were stopped), so the chain's critical path is one hop shorter;
+workflow-resume joins the two. Find the PR (remembered in the state after the first
+time, else one read by the pushed branch), remove ``ready-for-qa`` (a 404 means already
+gone) and add ``remediation-in-progress`` — one label per write, never a PUT of a set
+computed from a stale read, since GitHub has no compare-and-swap for labels. At most one
+read and two writes per remediation; none for a duplicate (the ledger replays) or a
+retry after the writes were recorded.
 
-The GitHub calls are made without the task's lock; only the record of them in the
-task's state is written under it (briefly: a read and a compare-and-swap). The label
-writes are the same whichever epoch makes them and commute with the cancellation
-steps', so concurrent label-updates of one task can only repeat each other, and a step
-already superseded when it starts writes nothing. So the label reset runs alongside the
-agents' acknowledgements instead of queueing behind them for the lock.
+A push the task's state already shows superseded (by :mod:`remedy.domain.push_order`,
+the rule agent-cancel admits by: a duplicate, replaced, older than the task's epoch)
+writes nothing. The GitHub calls are made without the task's lock; only the record of
+them in the task's state is written under it (briefly: a read and a compare-and-swap).
+The label writes are the same whichever epoch makes them and commute with the
+cancellation steps', so concurrent label-updates of one task can only repeat each other.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ from typing import Any
 
 from cloudevents.http import CloudEvent
 
-from remedy.domain.remediation import RemediationState
+from remedy.domain import push_order
+from remedy.domain.agents import format_time
+from remedy.domain.branches import BRANCH_PREFIX
+from remedy.domain.remediation import Head, RemediationState
 from remedy.events import catalogue, tracing
 from remedy.events.codec import event_id, task_event
-from remedy.events.models import AgentsCancelled, LabelsUpdated
+from remedy.events.models import LabelsUpdated, RemediationRequested
 from remedy.handlers.common.once import ack, fingerprint_of, reply, run_once
 from remedy.handlers.common.results import Outcome
 from remedy.handlers.common.tasks import TaskSteps
@@ -55,35 +60,39 @@ class LabelUpdate:
         self._labels = labels
 
     def handle(self, event: CloudEvent) -> Outcome:
-        if event["type"] != catalogue.AGENTS_CANCELLED:
+        if event["type"] != catalogue.REMEDIATION_REQUESTED:
             raise Rejected(f"label-update does not take {event['type']} events")
-        cancelled = AgentsCancelled.model_validate(event.get_data())
+        request = RemediationRequested.model_validate(event.get_data())
         traceparent = tracing.child(
-            event.get_attributes().get("traceparent"), delivery_id=cancelled.correlation_id
+            event.get_attributes().get("traceparent"), delivery_id=request.correlation_id
         )
         return run_once(
             self._idempotency,
             event,
             consumer=PRODUCER,
-            fingerprint=fingerprint_of(cancelled.model_dump(mode="json")),
-            work=lambda steps: self._update(cancelled, traceparent, steps),
+            fingerprint=fingerprint_of(request.model_dump(mode="json")),
+            work=lambda steps: self._update(request, traceparent, steps),
         )
 
-    def _update(self, cancelled: AgentsCancelled, traceparent: str, steps: Steps) -> dict[str, Any]:
+    def _update(
+        self, request: RemediationRequested, traceparent: str, steps: Steps
+    ) -> dict[str, Any]:
         now = self._tasks.clock()
-        epoch, delivery, task_id = cancelled.epoch, cancelled.correlation_id, cancelled.task_id
+        epoch, delivery, task_id = request.epoch, request.correlation_id, request.task_id
         state, _ = self._tasks.states.load(task_id)
-        if state is not None and epoch < state.epoch:
-            return ack(f"superseded by epoch {state.epoch}; labels left to it")
+        stale = _superseded(state, request)
+        if stale:
+            return ack(f"{stale}; labels left to the newest push")
         # Done before and the ledger lost its record of it (a failover)? The task's
         # state in Kubernetes is the backstop: reply again, write nothing again.
         done = state is not None and state.labels_epoch >= epoch
-        reset = _Reset() if done else self._reset(state, cancelled, steps)
+        reset = _Reset() if done else self._reset(state, request, steps)
 
-        with self._tasks.open(task_id, cancelled.repository) as task:
+        with self._tasks.open(task_id, request.repository) as task:
             current = task.state
-            if epoch < current.epoch:  # a newer push came meanwhile; its labels are these
-                return ack(f"superseded by epoch {current.epoch}; labels left to it")
+            stale = _superseded(current, request)  # a newer push came meanwhile
+            if stale:
+                return ack(f"{stale}; labels left to the newest push")
             if not done:
                 current.pr_number = reset.number or current.pr_number
                 current.labels_note = reset.note
@@ -95,9 +104,9 @@ class LabelUpdate:
             pr_number = current.pr_number
         data = LabelsUpdated(
             task_id=task_id,
-            repository=cancelled.repository,
+            repository=request.repository,
             pr_number=pr_number,
-            head_sha=cancelled.head_sha,
+            head_sha=request.head_sha,
             correlation_id=delivery,
             epoch=epoch,
             removed=tuple(reset.removed),
@@ -114,24 +123,23 @@ class LabelUpdate:
         )
 
     def _reset(
-        self, state: RemediationState | None, cancelled: AgentsCancelled, steps: Steps
+        self, state: RemediationState | None, request: RemediationRequested, steps: Steps
     ) -> _Reset:
         """Find the PR (remembered after the first time), remove, add; each write once."""
-        repository = cancelled.repository
+        repository = request.repository
         reset = _Reset(number=state.pr_number if state else None)
         found = steps.get("pr")
         if reset.number is None and found is not None:
             reset.number = found.get("number")
         if reset.number is None and found is None:
-            branch = state.branch if state else None
             reset.number = self._prs.find_open(
-                repository, branch=branch or "", task_id=cancelled.task_id
+                repository, branch=request.branch, task_id=request.task_id
             )
             reset.requests += 1
             steps.record("pr", {"number": reset.number})
         number = reset.number
         if number is None:
-            reset.note = f"no open pull request for branch {state.branch if state else ''!r}"
+            reset.note = f"no open pull request for branch {request.branch!r}"
             return reset
         for index, label in enumerate(self._labels.remove):
             removal = steps.get(f"removed-{index}")
@@ -147,6 +155,24 @@ class LabelUpdate:
             steps.record("added", {"labels": list(self._labels.add)})
         reset.note = f"PR #{number}: -{reset.removed or '[]'} +{list(self._labels.add)}"
         return reset
+
+
+def _superseded(state: RemediationState | None, request: RemediationRequested) -> str | None:
+    """Why the task's state already shows ``request``'s push superseded, if it does."""
+    if state is None:
+        return None
+    head = Head(
+        sha=request.after_sha,
+        before=request.before_sha,
+        epoch=request.epoch,
+        delivery=request.delivery_id,
+        pushed_at=format_time(request.pushed_at),
+        ref=BRANCH_PREFIX + request.branch,
+    )
+    verdict = push_order.judge(head.push, state.pushes, floor=state.epoch)
+    if isinstance(verdict, push_order.Newest):
+        return None
+    return push_order.describe(verdict, head.push)
 
 
 @dataclass

@@ -1,11 +1,13 @@
 """workflow-resume's core: resume the play workflow once the remediation allows it.
 
-A remediation's resume needs two things: the PR labels reset (``labels.updated``) and
-every agent cancelled for that epoch confirmed stopped (``agents.stopped``, or already
-so when agent-cancel finished). Both events come here; whichever finds both conditions
-true moves the workflow to ``waiting-pr-created`` and resumes it (see
-:mod:`remedy.handlers.common.resumes`), so the resume happens promptly and exactly once
-whatever order they arrive in. A newer epoch supersedes an older one.
+A remediation's resume needs two things, done in parallel by two functions: the PR labels
+reset (label-update's ``labels.updated``) and the push admitted with every agent it
+cancelled confirmed stopped (agent-cancel's ``agents.cancelled`` when they stopped at
+once, else ``agents.stopped`` from control-api or the reconciler). Each of those events
+comes here; whichever finds both conditions true in the task's state moves the workflow
+to ``waiting-pr-created`` and resumes it (see :mod:`remedy.handlers.common.resumes`), so
+the resume happens promptly and exactly once whatever order they arrive in. A newer
+epoch supersedes an older one.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from remedy.domain.stage_events import StageEvent, StagePolicy
 from remedy.domain.stages import REMEDIATION_TARGET
 from remedy.events import catalogue, tracing
 from remedy.events.github import PullRequestFacts, pull_request_facts
-from remedy.events.models import AgentsStopped, LabelsUpdated, TaskEvent
+from remedy.events.models import AgentsCancelled, AgentsStopped, LabelsUpdated, TaskEvent
 from remedy.handlers.common.once import ack, fingerprint_of, reply, run_once
 from remedy.handlers.common.results import Ack, Outcome
 from remedy.handlers.common.resumed_events import resumed_event
@@ -40,6 +42,7 @@ _GITHUB = {
 }
 _INPUTS: dict[str, type[TaskEvent]] = {
     catalogue.LABELS_UPDATED: LabelsUpdated,
+    catalogue.AGENTS_CANCELLED: AgentsCancelled,
     catalogue.AGENTS_STOPPED: AgentsStopped,
 }
 
@@ -87,6 +90,8 @@ class WorkflowResume:
                 return ack(f"superseded by epoch {state.epoch}")
             if state.resumed_epoch >= epoch:
                 return ack(f"already resumed for epoch {epoch}")
+            if all(head.epoch != epoch for head in state.heads):
+                return ack(f"epoch {epoch}: waiting for agent-cancel to admit the push")
             if state.labels_epoch < epoch:
                 return ack(f"epoch {epoch}: waiting for the labels to be reset")
             waiting = [c.key for c in state.cancellations_for(epoch) if not c.stopped]

@@ -252,11 +252,12 @@ class Reconciler:
             return
         found = sagas.walk(self._ledger, sagas.chain(state.repository, head.delivery))
         report.expired_claims += found.expired_claims
-        event, note, hopeless = found.event, found.note, found.hopeless
-        if event is None and found.completed:
-            event, note, hopeless = self._announce_again(task, head.epoch, head.delivery, note)
+        events, note, hopeless = list(found.events), found.note, found.hopeless
+        if not events and found.completed:
+            again, note, hopeless = self._announce_again(task, head.epoch, head.delivery, note)
+            events = [again] if again is not None else []
         report.redrive = note
-        if event is None:
+        if not events:
             if hopeless:
                 self._give_up(task, head, now, report, f"with nothing left to send ({note})")
             return
@@ -268,7 +269,7 @@ class Reconciler:
             outcome=f"{sagas.REDRIVE}{note}",
         )
         log.warning("task %s epoch %s stuck: %s", state.task_id, head.epoch, note)
-        outgoing.append(event)
+        outgoing.extend(events)
 
     def _give_up(
         self, task: TaskStep, head: Head, now: datetime, report: TaskReport, why: str

@@ -8,21 +8,24 @@ event was lost (the in-memory broker restarted), dead-lettered, or a step's hold
 crashed mid-way.
 
 How it is re-driven. Every step is keyed in the idempotency ledger by its input event's
-(source, id), and every id is deterministic (``<D>:<step>``), so the chain can be walked
-without any event in hand::
+(source, id), and every id is deterministic (``<D>:<step>``), so the saga can be walked
+without any event in hand. It has two branches that meet at workflow-resume::
 
-    push (github source, D)            → push-intake     → remediation.requested
+    push (github source, D)                        → push-intake  → remediation.requested
     (/remedy/push-intake, D:remediation.requested) → agent-cancel → agents.cancelled
-    (/remedy/agent-cancel, D:agents.cancelled)     → label-update → labels.updated
+    (/remedy/agent-cancel, D:agents.cancelled)     → workflow-resume
+    (/remedy/push-intake, D:remediation.requested) → label-update → labels.updated
     (/remedy/label-update, D:labels.updated)       → workflow-resume
 
-The first step whose entry is not done (missing, failed, or in progress with an expired
-lease — a crashed holder) gets its input re-sent: the previous step's reply, exactly as
-recorded in that step's ledger result (same id, source, data, traceparent). The ledger
-then does the rest: a failed or abandoned claim is RESUMED after its recovery point, a
-missing one runs. When every step is done but the last one only acknowledged (agents
-were still stopping) and all of E's cancelled agents are now stopped, the reconciler's
-own ``agents.stopped`` is (re-)sent unless workflow-resume already took it.
+On each branch, the first step whose entry is not done (missing, failed, or in progress
+with an expired lease — a crashed holder) gets its input re-sent: the previous step's
+reply, exactly as recorded in that step's ledger result (same id, source, data,
+traceparent; an input both branches need is sent once, and the broker hands it to both
+consumers, the one that had it replaying its record). The ledger then does the rest: a
+failed or abandoned claim is RESUMED after its recovery point, a missing one runs. When
+every step of both branches is done but workflow-resume only acknowledged (agents were
+still stopping) and all of E's cancelled agents are now stopped, the reconciler's own
+``agents.stopped`` is (re-)sent unless workflow-resume already took it.
 
 What this cannot recover, by construction: a push whose reply never reached
 agent-cancel leaves no trace in the task's state (the epoch is only known to the
@@ -73,34 +76,47 @@ class Link:
 
 @dataclass(frozen=True)
 class Walk:
-    """Where the chain stands, and the event that re-drives it (if any)."""
+    """Where the saga stands, and the events that re-drive it (if any)."""
 
-    event: CloudEvent | None
+    events: tuple[CloudEvent, ...]
     note: str
     expired_claims: int = 0
     completed: bool = False
-    """Every step is done and the last one only acknowledged."""
+    """Every step is done and workflow-resume only acknowledged."""
     hopeless: bool = False
     """Nothing the reconciler could ever send moves this saga on."""
 
+    @property
+    def event(self) -> CloudEvent | None:
+        return self.events[0] if self.events else None
 
-def chain(repository: str, delivery: str) -> tuple[Link, ...]:
+
+Branch = tuple["Link", ...]
+
+
+def chain(repository: str, delivery: str) -> tuple[Branch, ...]:
+    """The remediation saga started by push delivery ``delivery``: its two branches."""
+    pushed = Link(push_intake.PRODUCER, f"https://github.com/{repository}", delivery)
+    requested = event_id(delivery, push_intake.STEP)
+    from_intake = SOURCE_PREFIX + push_intake.PRODUCER
     return (
-        Link(push_intake.PRODUCER, f"https://github.com/{repository}", delivery),
-        Link(
-            agent_cancel.PRODUCER,
-            SOURCE_PREFIX + push_intake.PRODUCER,
-            event_id(delivery, push_intake.STEP),
+        (
+            pushed,
+            Link(agent_cancel.PRODUCER, from_intake, requested),
+            Link(
+                workflow_resume.PRODUCER,
+                SOURCE_PREFIX + agent_cancel.PRODUCER,
+                event_id(delivery, "agents.cancelled"),
+            ),
         ),
-        Link(
-            label_update.PRODUCER,
-            SOURCE_PREFIX + agent_cancel.PRODUCER,
-            event_id(delivery, "agents.cancelled"),
-        ),
-        Link(
-            workflow_resume.PRODUCER,
-            SOURCE_PREFIX + label_update.PRODUCER,
-            event_id(delivery, "labels.updated"),
+        (
+            pushed,
+            Link(label_update.PRODUCER, from_intake, requested),
+            Link(
+                workflow_resume.PRODUCER,
+                SOURCE_PREFIX + label_update.PRODUCER,
+                event_id(delivery, "labels.updated"),
+            ),
         ),
     )
 
@@ -110,8 +126,27 @@ def stopped_link(delivery: str) -> Link:
     return Link(workflow_resume.PRODUCER, RECONCILER_SOURCE, event_id(delivery, "agents.stopped"))
 
 
-def walk(ledger: LedgerRecords, links: tuple[Link, ...]) -> Walk:
-    """The first step not done gets its recorded input back (see the module docstring)."""
+def walk(ledger: LedgerRecords, branches: tuple[Branch, ...]) -> Walk:
+    """Walk every branch; together they say what to re-send (each input once)."""
+    walks = [_walk(ledger, branch) for branch in branches]
+    events: dict[str, CloudEvent] = {}
+    for found in walks:
+        if found.event is not None:
+            events.setdefault(str(found.event["id"]), found.event)
+    working = any(w.event is None and not w.completed and not w.hopeless for w in walks)
+    completed = all(w.completed for w in walks)
+    telling = [w for w in walks if w.event is not None] or walks
+    return Walk(
+        tuple(events.values()),
+        "; ".join(dict.fromkeys(w.note for w in telling)),
+        sum(w.expired_claims for w in walks),
+        completed=completed,
+        hopeless=not events and not working and not completed,
+    )
+
+
+def _walk(ledger: LedgerRecords, links: Branch) -> Walk:
+    """The first step of one branch not done gets its recorded input back."""
     previous: str | None = None
     expired = 0
     for link in links:
@@ -123,21 +158,21 @@ def walk(ledger: LedgerRecords, links: tuple[Link, ...]) -> Walk:
                 ack = str(result.get("ack", "no reply"))[:200]
                 final = link is links[-1]
                 note = f"{link.consumer} acknowledged: {ack}"
-                return Walk(None, note, expired, completed=final, hopeless=not final)
+                return Walk((), note, expired, completed=final, hopeless=not final)
             previous = reply
             continue
         if entry is not None and entry.status == "in_progress":
             if (entry.lease_remaining_s or 0.0) > 0:
-                return Walk(None, f"{link.consumer} is working on it (live claim)", expired)
+                return Walk((), f"{link.consumer} is working on it (live claim)", expired)
             expired += 1
         if previous is None:
             continue  # this step's input is not recorded; a later step may still be
         return Walk(
-            from_json(previous),
+            (from_json(previous),),
             f"re-sent {link.event_id} to {link.consumer} ({_why(entry)})",
             expired,
         )
-    return Walk(None, "no step left to re-drive from", expired, hopeless=True)
+    return Walk((), "no step left to re-drive from", expired, hopeless=True)
 
 
 def taken(ledger: LedgerRecords, link: Link) -> Literal["done", "working", "open"]:
