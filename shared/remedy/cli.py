@@ -12,7 +12,12 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-_COMMAND_MODULES = ("remedy.local.up", "remedy.local.invoke", "remedy.local.emulators.cli")
+_COMMAND_MODULES = (
+    "remedy.local.up",
+    "remedy.local.invoke",
+    "remedy.local.emulators.cli",
+    "remedy.tools.commands",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

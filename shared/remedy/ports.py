@@ -179,6 +179,9 @@ class RemediationStates(Protocol):
     def task_ids(self) -> list[int]:
         """Every task that has a remediation state (for the reconciler)."""
 
+    def load_all(self) -> list[RemediationState]:
+        """Every task's state, from one list request (for control-api's task list)."""
+
 
 class Workflows(Protocol):
     """Play workflows (argoproj.io/v1alpha1) in REMEDY_WORKFLOW_NAMESPACE."""
@@ -188,6 +191,10 @@ class Workflows(Protocol):
 
         When several match, the newest unfinished one.
         """
+
+    def by_task(self) -> dict[int, dict[str, Any]]:
+        """Every task's play workflow, chosen as :meth:`find` chooses, from one list
+        request (label workflow-type=play-orchestration) whatever the number of tasks."""
 
     def replace(self, workflow: dict[str, Any]) -> dict[str, Any]:
         """Update the whole object with its resourceVersion; :class:`Conflict` if stale."""

@@ -153,6 +153,7 @@ def control_api() -> ControlApi:
         runs=KubeAgentRuns(_kube(), namespaces=config.coderun_namespaces()),
         tasks=tasks,
         states=tasks.states,
+        workflows=KubeWorkflows(_kube(), namespace=config.workflow_namespace()),
         sink=HttpEventSink(config.sink_url()),
         tokens=tokens,
     )

@@ -180,9 +180,7 @@ class Bench:
             steps = {
                 "gateway_answered": each.answered,
                 "push_intake_replied": finished.get(d),
-                "agent_cancel_and_label_update_replied": finished.get(
-                    f"{d}:remediation.requested"
-                ),
+                "agent_cancel_and_label_update_replied": finished.get(f"{d}:remediation.requested"),
                 "tess_deleted_seen": self.runs.deleted.get(f"tess-{task}"),
                 "cleo_acknowledged_and_deleted_seen": self.runs.deleted.get(f"cleo-{task}"),
                 "agents_cancelled_delivered": finished.get(f"{d}:agents.cancelled"),

@@ -1,22 +1,22 @@
 """Acknowledging a cancellation through control-api, on the emulated platform.
 
 Covers: no token, an unknown token, another scheme → 401 (before anything else, even a
-bad identifier); another agent, and an operator, acking an agent's run → 403; an
-unknown run → 404; a run nobody asked to stop → 409; the run's agent (``[bot]`` login
-form included) acking → 200, the run deleted and confirmed gone, the state's
-Cancellation ``gone`` with who acknowledged, a history entry; a repeated ack → 200
-"already acknowledged" with no write (state and run resourceVersions unchanged), both
-after the run is gone and while its deletion is pending (a finalizer: Cancellation
+bad identifier); another agent, and an operator, acking an agent's run → 403; an unknown
+run → 404; a run nobody asked to stop → 409; the run's agent (``[bot]`` login form
+included) acking → 200, the run deleted and confirmed gone, the state's Cancellation
+``gone`` with who acknowledged, a history entry; a repeated ack → 200 "already
+acknowledged" with no write (state and run resourceVersions unchanged), both after the
+run is gone and while its deletion is pending (a finalizer: Cancellation
 ``acknowledged``, no announcement); ``agents.stopped`` sent to the broker exactly when
 the last cancelled run of the epoch is acknowledged, not before, and workflow-resume
 resuming the workflow on it; a 409 from a concurrent change to the run re-read and
 retried, a storm of them → 503 Retry-After with nothing changed (and the ack going
-through once it passes); a request seen only on the run (its record lost)
-acknowledged and recorded; a run gone before its agent acked recorded ``gone``; a
-broker that refuses the event still gets the ack
-recorded (200, ``sent: false``); malformed namespaces, names and task ids → 400; a
-known path with another method → 405 with Allow; an unknown path → 404. Every refusal
-changes nothing.
+through once it passes); a request seen only on the run (its record lost) acknowledged
+and recorded, with the reason and requester its annotations give; a run gone before its
+agent acked recorded ``gone``; a broker that refuses the event still gets the ack
+recorded (200, ``sent: false``); malformed namespaces, names and task ids → 400; a known
+path with another method → 405 with Allow; an unknown path → 404. Every refusal changes
+nothing.
 """
 
 from __future__ import annotations
@@ -338,6 +338,8 @@ def test_a_request_seen_only_on_the_run_is_acknowledged_and_recorded(
         {"metadata": {"annotations": {
             "remedy.dev/cancel-requested-at": "2025-01-01T00:00:00.000000Z",
             "remedy.dev/cancel-epoch": str(cancelling.epoch),
+            "remedy.dev/cancel-reason": "the spec changed",
+            "remedy.dev/cancel-requested-by": "operator:alice",
         }}},
     )  # fmt: skip
     response = control.post(support.ack_path("cleo-12-b"), headers=support.auth("5DLabs-Cleo"))
@@ -348,6 +350,7 @@ def test_a_request_seen_only_on_the_run_is_acknowledged_and_recorded(
         cancelling.epoch,
         support.NEW,
     )
+    assert (recorded.reason, recorded.requested_by) == ("the spec changed", "operator:alice")
     assert support.coderun(custom, "cleo-12-b") is None
 
 

@@ -4,10 +4,10 @@ Covers: an operator or an agent POSTing a reason → 202 and a
 ``dev.remedy.cancellation.requested`` event on the broker (origin ``api``, the task's
 epoch and newest head, who asked, the reason, source /remedy/control-api); the same
 ``Idempotency-Key`` giving the same event id, another key another id; a task with no
-remediation yet, or another repository → 409; bodies that are not JSON, not an
-object, lack a reason, carry unknown fields or a bad repository → 400; a broker that
-refuses the event → 503 (the request was not taken); ``GET /v1/tasks/{id}`` → the
-remediation state with its resourceVersion, 404 for a task without one; ``GET
+remediation yet, or another repository → 409; bodies that are not JSON, not an object,
+lack a reason, carry unknown fields or a bad repository → 400; a broker that refuses the
+event → 503 (the request was not taken); ``GET /v1/tasks/{id}`` → the remediation state
+with its resourceVersion and its workflow's stage, 404 for a task without one; ``GET
 .../cancellations`` → the cancellations with ``all_stopped``; no token → 401. None of
 these writes anything. End to end: the requested event, handled by agent-cancel, asks a
 running Tess run to stop (never Rex's), and Tess's acknowledgement completes it.
@@ -151,7 +151,12 @@ def test_get_the_state(
     state, version = support.state(api)
     response = control.get(f"/v1/tasks/{support.TASK}", headers=support.auth("5DLabs-Rex"))
     assert response.status_code == 200
-    assert response.json == {**state.model_dump(mode="json"), "resource_version": version}
+    assert response.json == {
+        **state.model_dump(mode="json"),
+        "resource_version": version,
+        "stage": "waiting-ready-for-qa",
+        "timeline": response.json["timeline"],  # tests/control/test_task_detail.py
+    }
     assert response.json["cancellations"][f"{seed.AGENT_NS}/cleo-12"]["status"] == "requested"
     missing = control.get("/v1/tasks/77", headers=support.auth("5DLabs-Rex"))
     assert missing.status_code == 404

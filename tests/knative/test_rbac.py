@@ -73,8 +73,10 @@ EXPECTED: dict[str, Permissions] = {
     "control-api": {
         # handlers/control/ack.py: one named run read, annotated, deleted; never listed
         CODERUNS: verbs("get", "patch", "delete"),
-        # list = task_ids (a gone run's recorded cancellation); no create: it only
-        # records into an existing state
+        # handlers/control/api.py: a task's stage (find) and the task list (by_task); read only
+        WORKFLOWS: verbs("list"),
+        # list = load_all (the task list) and task_ids (a gone run's recorded
+        # cancellation); no create: it only records into an existing state
         CONFIGMAPS: verbs("get", "list", "update"),
     },
     "reconciler": {

@@ -73,6 +73,8 @@ class AgentRun:
     deleting: bool
     cancel_epoch: int | None
     acknowledged: bool
+    cancel_reason: str = ""
+    cancel_requested_by: str = ""
 
     @property
     def key(self) -> str:
@@ -107,6 +109,8 @@ class AgentRun:
             deleting=bool(metadata.get("deletionTimestamp")),
             cancel_epoch=_int(annotations.get(CANCEL_EPOCH)),
             acknowledged=bool(annotations.get(CANCEL_ACKNOWLEDGED_AT)),
+            cancel_reason=str(annotations.get(CANCEL_REASON) or ""),
+            cancel_requested_by=str(annotations.get(CANCEL_REQUESTED_BY) or ""),
         )
 
 

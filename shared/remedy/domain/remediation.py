@@ -66,6 +66,10 @@ class Cancellation(_Model):
     deadline: str
     status: CancellationStatus
     outcome: str = ""
+    reason: str = ""
+    """Why it was asked for (as on the run's ``cancel-reason``; "" in older states)."""
+    requested_by: str = ""
+    """Who asked: ``remedy/agent-cancel`` for a push, else the caller (as on the run)."""
 
     @property
     def key(self) -> str:

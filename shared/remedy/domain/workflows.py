@@ -111,6 +111,31 @@ def active_suspend_nodes(workflow: Workflow) -> list[SuspendNode]:
     return found
 
 
+def task_of(workflow: Workflow) -> int | None:
+    """The task a play workflow belongs to (its ``task-id`` label), if it names one."""
+    value = labels_of(workflow).get(TASK_LABEL, "")
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
+def pick(candidates: Sequence[Workflow]) -> Workflow | None:
+    """The one of a task's play workflows remedy acts on: the newest unfinished one,
+    else the newest (``creationTimestamp``, RFC 3339, compares as text)."""
+    unfinished = [item for item in candidates if not finished(item)] or list(candidates)
+    if not unfinished:
+        return None
+    return max(unfinished, key=lambda item: item.get("metadata", {}).get("creationTimestamp", ""))
+
+
+def by_task(workflows: Sequence[Workflow]) -> dict[int, Workflow]:
+    """Each task's workflow (as :func:`pick` chooses) among play workflows of many tasks."""
+    grouped: dict[int, list[Workflow]] = {}
+    for item in workflows:
+        task = task_of(item)
+        if task is not None:
+            grouped.setdefault(task, []).append(item)
+    return {task: chosen for task, items in grouped.items() if (chosen := pick(items))}
+
+
 def finished(workflow: Workflow) -> bool:
     phase = (workflow.get("status") or {}).get("phase")
     return phase in {"Succeeded", "Failed", "Error"}

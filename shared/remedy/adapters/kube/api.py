@@ -254,6 +254,20 @@ class KubeRemediationStates:
         return str(obj["metadata"]["resourceVersion"])
 
     def task_ids(self) -> list[int]:
+        ids = []
+        for item in self._listed():
+            value = (item["metadata"].get("labels") or {}).get(TASK_LABEL, "")
+            if value.isdigit():
+                ids.append(int(value))
+        return sorted(ids)
+
+    def load_all(self) -> list[RemediationState]:
+        return [
+            RemediationState.model_validate_json((item.get("data") or {}).get(STATE_KEY, "{}"))
+            for item in self._listed()
+        ]
+
+    def _listed(self) -> list[dict[str, Any]]:
         try:
             listing = _json(
                 self._core.list_namespaced_config_map(
@@ -262,12 +276,8 @@ class KubeRemediationStates:
             )
         except ApiException as exc:
             _raise(exc, "remediation state configmaps")
-        ids = []
-        for item in listing.get("items", []):
-            value = (item["metadata"].get("labels") or {}).get(TASK_LABEL, "")
-            if value.isdigit():
-                ids.append(int(value))
-        return sorted(ids)
+        items: list[dict[str, Any]] = listing.get("items", [])
+        return items
 
 
 class KubeWorkflows:
@@ -277,11 +287,11 @@ class KubeWorkflows:
 
     def find(self, task_id: int) -> dict[str, Any] | None:
         selector = f"{wf.TYPE_LABEL}={wf.PLAY},{wf.TASK_LABEL}={validate_task_id(task_id)}"
-        items = _selected(self._custom, WORKFLOW, self._namespace, selector)
-        unfinished = [item for item in items if not wf.finished(item)] or items
-        if not unfinished:
-            return None
-        return max(unfinished, key=lambda item: item["metadata"].get("creationTimestamp", ""))
+        return wf.pick(_selected(self._custom, WORKFLOW, self._namespace, selector))
+
+    def by_task(self) -> dict[int, dict[str, Any]]:
+        selector = f"{wf.TYPE_LABEL}={wf.PLAY}"
+        return wf.by_task(_selected(self._custom, WORKFLOW, self._namespace, selector))
 
     def replace(self, workflow: dict[str, Any]) -> dict[str, Any]:
         name = workflow["metadata"]["name"]

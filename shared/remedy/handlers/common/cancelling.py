@@ -6,7 +6,8 @@ task's lock): the runs are planned by :func:`remedy.domain.agents.plan` — whic
 with a reason, every run that must survive — and each obsolete one is deleted at once
 when it has not started, or asked to stop (annotations guarded by the resourceVersion
 the decision was made on, re-read on a conflict). Every outcome is recorded in the
-task's remediation state under the request's epoch.
+task's remediation state under the request's epoch, with the request's reason and
+who asked — kept there after the CodeRun (and its ``cancel-*`` annotations) is gone.
 """
 
 from __future__ import annotations
@@ -133,8 +134,12 @@ class Canceller:
     ) -> None:
         previous = task.state.cancellations.get(run.key)
         requested_at = agents.format_time(now)
+        reason, requested_by = request.reason, request.requested_by
         if previous is not None and previous.epoch == request.epoch:
+            # asked once per epoch: the first request's time and words are the run's
             requested_at = previous.requested_at
+            reason = previous.reason or reason
+            requested_by = previous.requested_by or requested_by
         task.state.put_cancellation(
             Cancellation(
                 namespace=run.namespace,
@@ -147,6 +152,8 @@ class Canceller:
                 deadline=agents.format_time(now + timedelta(seconds=self.settings.grace_s)),
                 status=status,
                 outcome=outcome,
+                reason=reason,
+                requested_by=requested_by,
             )
         )
 

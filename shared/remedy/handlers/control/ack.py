@@ -212,6 +212,8 @@ def _from_annotations(run: AgentRun, state: RemediationState, now: datetime) -> 
         deadline=agents.format_time(now),
         status="requested",
         outcome="requested (seen on the run only)",
+        reason=run.cancel_reason,
+        requested_by=run.cancel_requested_by,
     )
 
 

@@ -10,7 +10,12 @@ Routes (JSON in and out; every error is ``{"error": code, "message": text}``):
   ask for the task's review agents to be cancelled: 202 with the id of the
   ``cancellation.requested`` event sent to the broker (see
   :mod:`remedy.handlers.control.requests`); 409 when the task has no remediation yet.
-- ``GET /v1/tasks/{task_id}`` — the task's remediation state; 404 when it has none.
+- ``GET /v1/tasks[?repository=&stage=&limit=&cursor=]`` — every task remedy has a
+  remediation state for, one summary each, in pages (see
+  :mod:`remedy.handlers.control.listing`); any authenticated caller.
+- ``GET /v1/tasks/{task_id}`` — the task's remediation state, its workflow's stage and
+  the timeline of its remediations (see :mod:`remedy.handlers.control.views`); 404
+  when it has none.
 - ``GET /v1/tasks/{task_id}/cancellations[?watch=true&timeout=30]`` — its cancellations;
   with ``watch`` a stream of JSON lines until all of the current epoch's have stopped
   or the timeout (see :mod:`remedy.handlers.control.watch`).
@@ -32,6 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from remedy.domain.identifiers import MAX_TASK_ID, InvalidIdentifier, validate_task_id
 from remedy.handlers.common.tasks import TaskSteps
+from remedy.handlers.control import listing, views
 from remedy.handlers.control import requests as control_requests
 from remedy.handlers.control import watch as control_watch
 from remedy.handlers.control.ack import Acked, Acknowledgements
@@ -43,7 +49,14 @@ from remedy.handlers.control.results import (
     not_found,
     unauthorized,
 )
-from remedy.ports import AgentRuns, EventSink, RemediationStates, RetryLater, SinkError
+from remedy.ports import (
+    AgentRuns,
+    EventSink,
+    RemediationStates,
+    RetryLater,
+    SinkError,
+    Workflows,
+)
 
 log = logging.getLogger("remedy.control_api")
 
@@ -56,6 +69,7 @@ _TASK_ID = re.compile(r"^[0-9]{1,7}$")
 ACK_PATH = re.compile(r"^/v1/coderuns/([^/]+)/([^/]+)/cancellation/ack/?$")
 CANCELLATIONS_PATH = re.compile(r"^/v1/tasks/([^/]+)/cancellations/?$")
 TASK_PATH = re.compile(r"^/v1/tasks/([^/]+)/?$")
+TASKS_PATH = re.compile(r"^/v1/tasks/?$")
 
 
 def ack_path(namespace: str, name: str) -> str:
@@ -85,18 +99,21 @@ class ControlApi:
         runs: AgentRuns,
         tasks: TaskSteps,
         states: RemediationStates,
+        workflows: Workflows,
         sink: EventSink,
         tokens: Tokens,
         polling: control_watch.Polling | None = None,
     ) -> None:
         self._acks = Acknowledgements(runs=runs, tasks=tasks)
         self._states = states
+        self._workflows = workflows
         self._sink = sink
         self._tokens = tokens
         self._polling = polling or control_watch.Polling()
         self._routes: tuple[tuple[re.Pattern[str], dict[str, Handler]], ...] = (
             (ACK_PATH, {"POST": self._ack}),
             (CANCELLATIONS_PATH, {"GET": self._cancellations, "POST": self._request_cancellation}),
+            (TASKS_PATH, {"GET": self._tasks}),
             (TASK_PATH, {"GET": self._state}),
         )
 
@@ -190,7 +207,21 @@ class ControlApi:
         state, version = self._states.load(task_id)
         if state is None:
             raise not_found(f"task {task_id} has no remediation state")
-        return Response(200, {**state.model_dump(mode="json"), "resource_version": version})
+        return Response(
+            200,
+            {
+                **state.model_dump(mode="json"),
+                "resource_version": version,
+                "stage": views.stage_of(self._workflows.find(task_id)),
+                "timeline": views.timeline(state),
+            },
+        )
+
+    def _tasks(self, call: Call) -> Response:
+        query = listing.parse_query(call.query)
+        return Response(
+            200, listing.page(self._states.load_all(), self._workflows.by_task(), query)
+        )
 
     def _cancellations(self, call: Call) -> Response:
         task_id = _task_id(call.groups[0])
