@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench deps redis-server curl clean
+.PHONY: run test lint typecheck pytest bench deps redis-server curl browser clean
 
 run: deps
 	$(BIN)/remedy up $(ARGS)
@@ -21,7 +21,7 @@ lint: deps
 typecheck: deps
 	$(BIN)/mypy
 
-pytest: deps
+pytest: deps browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: deps
@@ -56,6 +56,13 @@ redis-server:
 
 curl:
 	$(call need,curl,curl,curl)
+
+# Debian's Chromium and its ChromeDriver, for the dashboard's browser tests (tests/dashboard)
+# only: `make pytest` and `make test` install them, `make run` does not. A browser build
+# downloaded by a test tool does not run everywhere; the distribution's does.
+browser:
+	$(call need,chromium,chromium,--cask chromium)
+	$(call need,chromedriver,chromium-driver,--cask chromedriver)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -3,7 +3,9 @@
 Unlike the CloudEvent functions, control-api is called by agents and people, so it
 answers plain JSON (and JSON lines for a watch, streamed as chunks). Bodies are small
 by nature; anything over 64 KiB is refused before it is read. The core is built on
-the first request, so importing the function never needs its environment.
+the first request, so importing the function never needs its environment. The operator
+dashboard's static files are served here too, under ``/dashboard/``, without a token
+(see :mod:`remedy.handlers.control.dashboard`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import flask
 from remedy import logs
 from remedy.handlers.common.http import Response, read_limited, to_flask
 from remedy.handlers.control.api import ControlApi
+from remedy.handlers.control.dashboard import files as dashboard
 
 log = logging.getLogger("remedy.control_api")
 
@@ -33,6 +36,9 @@ def control_function(
         body = read_limited(request, MAX_BODY_BYTES)
         if body is None:
             return to_flask(_too_large())
+        page = dashboard.answer(request)  # the dashboard's files need no token
+        if page is not None:
+            return page
         query = request.query_string.decode("latin-1")
         target = request.path + (f"?{query}" if query else "")
         try:
