@@ -369,3 +369,35 @@ def test_a_run_gone_before_its_ack_is_recorded_gone(
     recorded = support.state(api)[0].cancellations[f"{seed.AGENT_NS}/cleo-12"]
     assert recorded.status == "gone"
     assert recorded.outcome == "acknowledged by 5DLabs-Cleo; it was already gone"
+
+
+def test_a_second_stop_in_the_same_epoch_is_a_new_announcement(
+    control: Client,
+    cancelling: support.Cancelled,
+    chain: dict[str, Any],
+    custom: client.CustomObjectsApi,
+    recorder: RecordingSink,
+) -> None:
+    """The push's agents stop; a person then cancels a new run in the same epoch: its stop
+    is announced under a new id, so workflow-resume takes it instead of refusing the old
+    id with another payload (422, dead-lettered)."""
+    control.post(support.ack_path("cleo-12"), headers=support.auth("5DLabs-Cleo"))
+    control.post(support.ack_path("tess-12"), headers=support.auth("5DLabs-Tess[bot]"))
+    [first] = support.sent(recorder)
+    assert post(chain["workflow-resume"], first).status_code in (200, 202)
+
+    seed.coderun(custom, "cleo-12-b", task=support.TASK, agent="5DLabs-Cleo", phase="Running")
+    asked = control.post(
+        f"/v1/tasks/{support.TASK}/cancellations",
+        json={"reason": "the spec changed"},
+        headers=support.auth("operator:alice"),
+    )
+    assert asked.status_code == 202, asked.json
+    requested = support.sent(recorder)[-1]
+    assert post(chain["agent-cancel"], requested).status_code == 202
+    control.post(support.ack_path("cleo-12-b"), headers=support.auth("5DLabs-Cleo"))
+    second = support.sent(recorder)[-1]
+    assert second["type"] == "dev.remedy.agents.stopped"
+    assert second["id"] != first["id"]
+    assert second.get_data()["coderuns"] == ["cleo-12", "cleo-12-b", "tess-12"]
+    assert post(chain["workflow-resume"], second).status_code in (200, 202)

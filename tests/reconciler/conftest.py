@@ -22,6 +22,7 @@ from remedy import wiring
 from remedy.adapters.kube.api import KubeRemediationStates
 from remedy.domain.agents import parse_time
 from remedy.domain.remediation import RemediationState
+from remedy.handlers.common.stopping import stopped_id
 from remedy.handlers.reconciler.reconciler import Reconciler
 from remedy.ports import SinkError
 from tests.chain import conftest as chain
@@ -151,3 +152,10 @@ def deadline_of(states: KubeRemediationStates, key: str, task: int = 12) -> date
     moment = parse_time(state_of(states, task).cancellations[key].deadline)
     assert moment is not None
     return moment
+
+
+def stopped_id_of(states: KubeRemediationStates, delivery: str, task: int = 12) -> str:
+    """The id ``agents.stopped`` has for the task's current epoch's set of cancelled runs."""
+    state = state_of(states, task)
+    runs = [f"{c.key}/{c.uid}" for c in state.cancellations_for(state.epoch)]
+    return stopped_id(delivery, runs)

@@ -36,6 +36,7 @@ from tests.reconciler.conftest import (
     drive,
     stage,
     state_of,
+    stopped_id_of,
 )
 from tests.support.events import acked, reply
 
@@ -93,7 +94,7 @@ def test_a_run_that_never_acks_is_forced_after_its_grace_and_the_workflow_resume
     assert (stopped["type"], stopped["source"], stopped["id"]) == (
         "dev.remedy.agents.stopped",
         "/remedy/reconciler",
-        "d-1:agents.stopped",
+        stopped_id_of(states, "d-1"),
     )
     assert stopped.get_data()["forced"] is True
     assert stopped.get_data()["coderuns"] == ["cleo-12"]
@@ -187,7 +188,7 @@ def test_a_run_held_by_a_finalizer_is_deleted_once_with_the_grace_period_then_co
     report = reconciler.tick().task(12)
     assert report is not None and report.forced == [CLEO]
     assert state_of(states).cancellations[CLEO].status == "forced"
-    assert [e["id"] for e in memory_sink.events] == ["d-1:agents.stopped"]
+    assert [e["id"] for e in memory_sink.events] == [stopped_id_of(states, "d-1")]
 
 
 def _delete(custom: client.CustomObjectsApi) -> None:

@@ -29,6 +29,7 @@ from tests.reconciler.conftest import (
     drive,
     stage,
     state_of,
+    stopped_id_of,
 )
 from tests.support.events import acked, reply
 
@@ -88,7 +89,10 @@ def test_concurrent_reconcilers_delete_announce_and_resume_once(
     assert not [t.error for ticks in reports for tick in ticks for t in tick.tasks if t.error]
 
     sent = Counter((e["type"], e["id"]) for e in memory_sink.events)
-    expected = {("dev.remedy.agents.stopped", f"d-{task}:agents.stopped") for task in FORCED_TASKS}
+    expected = {
+        ("dev.remedy.agents.stopped", stopped_id_of(states, f"d-{task}", task))
+        for task in FORCED_TASKS
+    }
     expected.add(("dev.remedy.workflow.resumed", f"d-{KEPT_TASK}:workflow.resumed"))
     assert set(sent) == expected
     assert set(sent.values()) == {1}

@@ -31,7 +31,7 @@ from remedy.local.emulators.github.server import GitHubEmulator
 from remedy.local.http_server import ServedApp, serve_in_thread
 from tests.chain import seed
 from tests.intake.conftest import RecordingSink, function_app
-from tests.reconciler.conftest import BRANCH, coderun, drive, push, state_of
+from tests.reconciler.conftest import BRANCH, coderun, drive, push, state_of, stopped_id_of
 from tests.support.events import post
 
 PING_SOURCE = "/apis/v1/namespaces/remedy/pingsources/remedy-reconcile"
@@ -69,6 +69,7 @@ def test_a_ping_ticks_and_forced_work_is_announced_through_k_sink(
     custom: client.CustomObjectsApi,
     github: GitHubEmulator,
     ingress: tuple[RecordingSink, ServedApp],
+    states: KubeRemediationStates,
 ) -> None:
     seed.coderun(custom, "cleo-12", task=12, agent="5DLabs-Cleo", phase="Running")
     seed.play_workflow(custom, task=12, stage="waiting-ready-for-qa")
@@ -80,7 +81,8 @@ def test_a_ping_ticks_and_forced_work_is_announced_through_k_sink(
     assert coderun(custom, "cleo-12") is None
     ((headers, body),) = ingress[0].requests
     sent = from_http(headers, body)
-    assert (sent["type"], sent["id"]) == ("dev.remedy.agents.stopped", "d-1:agents.stopped")
+    assert sent["type"] == "dev.remedy.agents.stopped"
+    assert sent["id"] == stopped_id_of(states, "d-1")
     assert sent.get_data()["forced"] is True
 
 

@@ -49,6 +49,7 @@ from tests.reconciler.conftest import (
     push,
     stage,
     state_of,
+    stopped_id_of,
 )
 from tests.support.events import acked, reply
 from tests.support.waiting import eventually
@@ -176,7 +177,8 @@ def test_a_lost_agents_stopped_is_sent_again_after_the_saga_deadline(
     clock.now += timedelta(seconds=2)
     report = reconciler.tick().task(12)
     assert report is not None
-    assert report.redrive == "re-sent agents.stopped d-8:agents.stopped to workflow-resume"
+    stopped_id = stopped_id_of(states, "d-8")
+    assert report.redrive == f"re-sent agents.stopped {stopped_id} to workflow-resume"
     (stopped,) = memory_sink.events
     assert stopped["source"] == "/remedy/reconciler"
     resumed = reply(apps["workflow-resume"], stopped)

@@ -4,10 +4,15 @@ A cancelled run counts as stopped once it is gone: deleted before it started, or
 acknowledged and then deleted (control-api), or force-deleted after its grace period
 (the reconciler) — each deletion confirmed by a 404. When the last run cancelled for an
 epoch stops, ``agents.stopped`` tells workflow-resume that the resume may go ahead. Its
-id is derived from the epoch's delivery, so announcing twice is harmless.
+id is derived from the epoch's delivery and the set of runs that stopped, so announcing
+the same stop twice is harmless, and a later stop in the same epoch (a person cancelled
+again) is a new event rather than the old id with another payload (which the ledger
+would refuse as a mismatch).
 """
 
 from __future__ import annotations
+
+import hashlib
 
 from cloudevents.http import CloudEvent
 
@@ -41,6 +46,12 @@ def stopped_event(
     return task_event(
         data,
         producer=producer,
-        event_id=event_id(head.delivery, "agents.stopped"),
+        event_id=stopped_id(head.delivery, [f"{c.key}/{c.uid}" for c in cancelled]),
         traceparent=tracing.child(traceparent, delivery_id=head.delivery),
     )
+
+
+def stopped_id(delivery: str, runs: list[str]) -> str:
+    """``<delivery>:agents.stopped.<digest of the stopped runs>``."""
+    digest = hashlib.sha256("\n".join(sorted(runs)).encode()).hexdigest()[:12]
+    return event_id(delivery, f"agents.stopped.{digest}")

@@ -291,14 +291,14 @@ class Reconciler:
         waiting = [c for c in cancelled if not c.stopped]
         if waiting:
             return None, f"{note}; waiting for {len(waiting)} agent(s) to stop", False
-        taken = sagas.taken(self._ledger, sagas.stopped_link(delivery))
+        event = self._stopped(task, epoch) if cancelled else None
+        if event is None:
+            return None, note, True
+        taken = sagas.taken(self._ledger, sagas.stopped_link(str(event["id"])))
         if taken == "working":
             return None, f"{note}; workflow-resume is on agents.stopped", False
         if taken == "done":
             return None, f"{note}; workflow-resume already took agents.stopped", True
-        event = self._stopped(task, epoch) if cancelled else None
-        if event is None:
-            return None, note, True
         return event, f"re-sent agents.stopped {event['id']} to workflow-resume", False
 
     # -- sending and dead letters -----------------------------------------------------

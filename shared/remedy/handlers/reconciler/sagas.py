@@ -121,9 +121,9 @@ def chain(repository: str, delivery: str) -> tuple[Branch, ...]:
     )
 
 
-def stopped_link(delivery: str) -> Link:
-    """workflow-resume's entry for the reconciler's own ``agents.stopped``."""
-    return Link(workflow_resume.PRODUCER, RECONCILER_SOURCE, event_id(delivery, "agents.stopped"))
+def stopped_link(stopped_event_id: str) -> Link:
+    """workflow-resume's entry for the reconciler's own ``agents.stopped`` of that id."""
+    return Link(workflow_resume.PRODUCER, RECONCILER_SOURCE, stopped_event_id)
 
 
 def walk(ledger: LedgerRecords, branches: tuple[Branch, ...]) -> Walk:
