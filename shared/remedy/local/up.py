@@ -331,6 +331,11 @@ def run(args: argparse.Namespace) -> int:
             state["demo"] = demo.seed(state, workdir=args.workdir, say=platform.say)
         write_state(state_file, state)
         platform.say(f"send GitHub webhooks to {state['gateway_url']}")
+        if state.get("control_api_url"):
+            platform.say(
+                f"dashboard at {state['control_api_url']}/dashboard/ "
+                "(sign in with api_tokens['operator:local'] from the state file)"
+            )
         platform.say(f"state (URLs, secrets) in {state_file}; Ctrl-C stops everything")
         while not stopping:
             time.sleep(0.2)
