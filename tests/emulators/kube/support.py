@@ -1,7 +1,9 @@
 """Helpers shared by the emulator's tests: manifests, raw HTTP, kubectl.
 
-``coderun()`` builds a valid CodeRun; ``Http`` sends raw requests (for headers and
-Tables the typed clients hide); ``Kubectl`` runs the real kubectl (found by
+``coderun()`` builds a valid CodeRun; ``reference()`` and ``new_event()`` an
+``events.k8s.io/v1`` Event about a stored object, as remedy records one (with
+``micro_time()``); ``Http`` sends raw requests (for headers and Tables the typed
+clients hide); ``Kubectl`` runs the real kubectl (found by
 :mod:`tests.support.kubectl`) with the emulator's kubeconfig and a private discovery
 cache. ``POLL_S`` is how often these tests poll the in-process emulator (with
 :func:`tests.support.waiting.eventually`).
@@ -9,7 +11,9 @@ cache. ``POLL_S`` is how often these tests poll the in-process emulator (with
 
 from __future__ import annotations
 
+import datetime
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +43,49 @@ def coderun(name: str, *, task: int = 3, app: str = "5DLabs-Cleo", **labels: str
             "model": "claude-sonnet",
             "githubApp": app,
         },
+    }
+
+
+def micro_time(ago: float = 0.0) -> str:
+    """A ``MicroTime`` ``ago`` seconds back, as the apiserver accepts it (six digits)."""
+    stamp = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=ago)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def reference(obj: Mapping[str, Any]) -> dict[str, str]:
+    """An ObjectReference to a stored object (``regarding`` / ``involvedObject``)."""
+    meta = obj["metadata"]
+    return {
+        "apiVersion": obj["apiVersion"],
+        "kind": obj["kind"],
+        "name": meta["name"],
+        "namespace": meta.get("namespace", ""),
+        "uid": meta["uid"],
+    }
+
+
+def new_event(
+    name: str,
+    regarding: Mapping[str, str],
+    *,
+    reason: str = "CancellationRequested",
+    note: str = "task 3: head abc123, epoch 2; requested by push-intake: superseded",
+    kind: str = "Normal",
+    ago: float = 0.0,
+) -> dict[str, Any]:
+    """An ``events.k8s.io/v1`` Event as remedy records one."""
+    return {
+        "apiVersion": "events.k8s.io/v1",
+        "kind": "Event",
+        "metadata": {"name": name, "namespace": regarding.get("namespace") or "default"},
+        "eventTime": micro_time(ago),
+        "reportingController": "remedy",
+        "reportingInstance": "agent-cancel-0",
+        "action": "Cancel",
+        "reason": reason,
+        "regarding": dict(regarding),
+        "note": note,
+        "type": kind,
     }
 
 

@@ -3,11 +3,12 @@
 Covers: anonymous ``/version`` and health endpoints but 401 Unauthorized (a Status)
 elsewhere without the bearer token or with a wrong one; ``/api``, ``/apis``,
 ``/apis/<group>``, per-version resource lists; a group appearing when its CRD is
-applied and vanishing when it is deleted; the CodeRun CRD registering ``coderuns``
-(short name ``cr``, status subresource) in agents.platform/v1 and Workflows in
-argoproj.io/v1alpha1; the bundled CodeRun CRD being byte-identical to the reference;
-the OpenAPI v3 documents kubectl reads to decide on server-side field validation;
-unknown paths answering 404 Status.
+applied and vanishing when it is deleted; Events in core v1 and in events.k8s.io/v1
+(verbs, short name ``ev``, one storage version hash); the CodeRun CRD registering
+``coderuns`` (short name ``cr``, status subresource) in agents.platform/v1 and
+Workflows in argoproj.io/v1alpha1; the bundled CodeRun CRD being byte-identical to
+the reference; the OpenAPI v3 documents kubectl reads to decide on server-side field
+validation; unknown paths answering 404 Status.
 """
 
 from __future__ import annotations
@@ -71,6 +72,40 @@ def test_coderun_crd_registers_coderuns(http: Http) -> None:
     }
     assert workflows["workflows"]["shortNames"] == ["wf"]
     assert "workflows/status" not in workflows
+
+
+def test_events_in_both_groups(http: Http) -> None:
+    """Events are served as core v1 and events.k8s.io/v1, one storage behind both."""
+    core = {r["name"]: r for r in http("GET", "/api/v1").json()["resources"]}
+    groups = {g["name"]: g for g in http("GET", "/apis").json()["groups"]}
+    assert groups["events.k8s.io"]["preferredVersion"] == {
+        "groupVersion": "events.k8s.io/v1",
+        "version": "v1",
+    }
+    assert http("GET", "/apis/events.k8s.io").json()["versions"] == [
+        {"groupVersion": "events.k8s.io/v1", "version": "v1"}
+    ]
+    listed = http("GET", "/apis/events.k8s.io/v1").json()["resources"]
+    assert [r["name"] for r in listed] == ["events"]
+    expected = {
+        "name": "events",
+        "singularName": "event",
+        "namespaced": True,
+        "kind": "Event",
+        "verbs": [
+            "create",
+            "delete",
+            "deletecollection",
+            "get",
+            "list",
+            "patch",
+            "update",
+            "watch",
+        ],
+        "shortNames": ["ev"],
+        "storageVersionHash": "r2yiGXH7wu8=",  # the hash of the storage version, v1 Event
+    }
+    assert core["events"] == expected and listed[0] == expected
 
 
 def test_group_appears_with_its_crd(api: client.ApiClient, http: Http) -> None:

@@ -8,8 +8,9 @@ the JSON does; CRD schemas published kube-native (GVK-tagged, ``ObjectMeta``
 referenced, defaults pruned in v2) with their lists, following CRDs as they come
 and go; PATCH operations listing the patch types kubectl chooses from; the v3
 documents' components holding each group-version's kinds and what they refer to;
-the rules that turn a CRD schema into its v2 and v3 definitions (table-driven); and
-the shipped built-in definitions being exactly Kubernetes 1.37's.
+Events published in core v1 and events.k8s.io/v1; the rules that turn a CRD schema
+into its v2 and v3 definitions (table-driven); and the shipped built-in definitions
+being exactly Kubernetes 1.37's.
 """
 
 from __future__ import annotations
@@ -216,6 +217,24 @@ def test_v3_components_hold_kinds_and_what_they_refer_to(http: Http) -> None:
     )
     assert "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta" in schemas
     assert "io.k8s.api.core.v1.ConfigMap" not in schemas
+
+
+def test_events_are_published_in_both_versions(http: Http) -> None:
+    document = _v2(http)
+    for name, group in (
+        ("io.k8s.api.core.v1.Event", ""),
+        ("io.k8s.api.events.v1.Event", "events.k8s.io"),
+    ):
+        gvk = document["definitions"][name]["x-kubernetes-group-version-kind"]
+        assert gvk == [{"group": group, "kind": "Event", "version": "v1"}]
+    assert "regarding" in document["definitions"]["io.k8s.api.events.v1.Event"]["properties"]
+    assert "/apis/events.k8s.io/v1/namespaces/{namespace}/events/{name}" in document["paths"]
+    assert "/api/v1/namespaces/{namespace}/events/{name}" in document["paths"]
+    index = http("GET", "/openapi/v3").json()["paths"]
+    events = http("GET", index["apis/events.k8s.io/v1"]["serverRelativeURL"]).json()
+    schemas = events["components"]["schemas"]
+    assert {"io.k8s.api.events.v1.Event", "io.k8s.api.events.v1.EventList"} <= set(schemas)
+    assert "io.k8s.api.core.v1.Event" not in schemas
 
 
 def _widget(spec: dict[str, Any], **root: Any) -> ResourceType:

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from remedy.local.emulators.kube import KubeEmulator
-from remedy.local.emulators.kube.tables import human_duration
+from remedy.local.emulators.kube.durations import human_duration
 from tests.emulators.kube.support import Http, coderun
 
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"

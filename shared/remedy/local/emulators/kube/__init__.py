@@ -7,10 +7,12 @@ patches, selectors, finalizers, watch, server-side tables). Start it in-process 
 
 Module map: ``store`` (objects, resourceVersions, event log) → ``cluster`` and
 ``lifecycle`` (the apiserver's verbs and deletion rules, using ``objects``,
-``validation``, ``schemas``, ``patches``, ``crds``) → ``api`` (WSGI: auth, routing,
-``handlers``, ``watch``, ``tables``, ``discovery``, ``openapi/``, ``faults``,
-``protobuf``) → ``server`` (:class:`KubeEmulator`, on ``remedy.local.http_server``
-with ``tls``).
+``validation``, ``schemas``, ``patches``, ``crds``, and ``versions`` — the stored
+form ↔ the version a request names) → ``api`` (WSGI: auth, routing, ``handlers``,
+``watch``, ``tables``, ``discovery``, ``openapi/``, ``faults``, ``protobuf``) →
+``server`` (:class:`KubeEmulator`, on ``remedy.local.http_server`` with ``tls``).
+``events/`` is what Kubernetes Events need beyond that: both shapes and their
+conversion, validation by request version, field selectors, the Event printer.
 
 Known differences from a real apiserver, none of which remedy relies on:
 
@@ -20,7 +22,12 @@ Known differences from a real apiserver, none of which remedy relies on:
 - strategic merge patch is the subset built-in kinds without keyed lists need
   (see ``patches``); structural schemas are applied without CEL, formats or bounds;
 - built-ins served: namespaces, configmaps, secrets, serviceaccounts, events (core
-  v1 only), leases, customresourcedefinitions — no pods or workloads;
+  v1 and events.k8s.io/v1, one store), leases, customresourcedefinitions — no pods
+  or workloads;
+- Events never expire: a real apiserver drops each one ``--event-ttl`` (1 h by
+  default) after its last write; and an update through events.k8s.io/v1 checks its
+  fields' immutability but, as for every kind here, not metadata's
+  (``ValidateObjectMetaUpdate``);
 - list items carry ``apiVersion``/``kind`` (built-in lists omit them on a cluster);
 - discovery is the legacy format (kubectl falls back from aggregated discovery);
   OpenAPI (v2 as JSON or protobuf, v3 as JSON) has the real definitions of the

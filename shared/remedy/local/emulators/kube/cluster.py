@@ -5,7 +5,8 @@
 server's semantics: namespaces must exist and not be terminating, names collide with
 409 AlreadyExists, updates and patches that carry a stale ``resourceVersion`` get 409
 Conflict, custom resources need a ``resourceVersion`` on PUT, a write that changes
-nothing does not bump the ``resourceVersion``, and CRDs register their types. It
+nothing does not bump the ``resourceVersion``, and CRDs register their types. Objects
+are written in the storage version and read back in the request's (``versions``). It
 works on the same :class:`~remedy.local.emulators.kube.store.Store` the server serves, so
 objects seeded here are exactly what clients see over HTTP.
 """
@@ -13,10 +14,19 @@ objects seeded here are exactly what clients see over HTTP.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from remedy.local.emulators.kube import crds, errors, lifecycle, objects, paging, patches, patching
+from remedy.local.emulators.kube import (
+    crds,
+    errors,
+    lifecycle,
+    objects,
+    paging,
+    patches,
+    patching,
+    versions,
+)
 from remedy.local.emulators.kube.fields import FieldSelector
 from remedy.local.emulators.kube.resources import Registry, ResourceType
 from remedy.local.emulators.kube.selectors import LabelSelector
@@ -112,6 +122,7 @@ class Cluster:
     ) -> Written:
         body = objects.check_type(resource, body, raw)
         objects.check_namespace(resource, body, namespace)
+        body, decoded = versions.to_storage(resource, body, field_validation=field_validation)
         with self.store.lock:
             self._require_namespace(resource, body)
             if (resource.group, resource.plural) == CRDS:
@@ -134,6 +145,7 @@ class Cluster:
                 raise errors.already_exists(resource.group, resource.plural, name)
             if (resource.group, resource.plural) == CRDS:
                 self._check_crd(candidate)
+            warnings = decoded + warnings
             if dry_run:
                 return Written(Stored.of(candidate), created=True, warnings=tuple(warnings))
             stored = self.store.put(resource.storage_key, candidate, event="ADDED")
@@ -188,10 +200,17 @@ class Cluster:
             existing = self.store.get(resource.storage_key, _ns(resource, namespace), name)
             if existing is None:
                 if resource.create_on_update and not subresource:
-                    return self.create(resource, namespace, body, dry_run=dry_run)
+                    return self.create(
+                        resource,
+                        namespace,
+                        body,
+                        dry_run=dry_run,
+                        field_validation=field_validation,
+                    )
                 raise errors.not_found(resource.group, resource.plural, name)
+            body, decoded = versions.to_storage(resource, body, field_validation=field_validation)
             objects.check_resource_version(resource, body, existing.resource_version)
-            return self._replace(
+            written = self._replace(
                 resource,
                 existing,
                 body,
@@ -199,6 +218,7 @@ class Cluster:
                 dry_run=dry_run,
                 field_validation=field_validation,
             )
+            return replace(written, warnings=(*decoded, *written.warnings))
 
     def patch(
         self,
@@ -224,7 +244,9 @@ class Cluster:
                         resource, namespace, patching.applied_new(document, name), dry_run=dry_run
                     )
                 raise errors.not_found(resource.group, resource.plural, name)
-            patched = patching.apply(patch_type, existing.copy(), document)
+            # The patch applies to the object as the request's version shows it.
+            current = versions.served(existing.copy(), resource)
+            patched = patching.apply(patch_type, current, document)
             patched = objects.check_type(resource, patched, body)
             objects.check_namespace(resource, patched, namespace)
             if patched["metadata"].get("name") != name:
@@ -232,8 +254,11 @@ class Cluster:
                     f"the name of the object ({patched['metadata'].get('name', '')}) does not "
                     f"match the name on the URL ({name})"
                 )
+            patched, decoded = versions.to_storage(
+                resource, patched, field_validation=field_validation
+            )
             objects.check_resource_version(resource, patched, existing.resource_version)
-            return self._replace(
+            written = self._replace(
                 resource,
                 existing,
                 patched,
@@ -241,6 +266,7 @@ class Cluster:
                 dry_run=dry_run,
                 field_validation=field_validation,
             )
+            return replace(written, warnings=(*decoded, *written.warnings))
 
     def _replace(
         self,
@@ -283,7 +309,8 @@ class Cluster:
 
     def apply(self, manifest: dict[str, Any]) -> dict[str, Any]:
         """Create ``manifest`` or replace the object of that name (an unconditional
-        ``kubectl apply``-like write for seeding); returns the stored object."""
+        ``kubectl apply``-like write for seeding); returns the object as written, in
+        the manifest's version."""
         resource = self.resource(manifest["apiVersion"], manifest["kind"])
         meta = manifest.get("metadata") or {}
         namespace = meta.get("namespace") or ("default" if resource.namespaced else "")
@@ -293,14 +320,16 @@ class Cluster:
                 resource.storage_key, _ns(resource, namespace), meta.get("name", "")
             )
             if current is None:
-                return self.create(resource, namespace, body).stored.copy()
+                return versions.served(
+                    self.create(resource, namespace, body).stored.copy(), resource
+                )
             body["metadata"]["resourceVersion"] = current.metadata["resourceVersion"]
             written = self.update(resource, namespace, current.name, body)
             if resource.has_status and "status" in manifest:
                 body = written.stored.copy()
                 body["status"] = manifest["status"]
                 written = self.update(resource, namespace, current.name, body, subresource="status")
-            return written.stored.copy()
+            return versions.served(written.stored.copy(), resource)
 
     def delete(
         self, resource: ResourceType, namespace: str, name: str, **options: Any

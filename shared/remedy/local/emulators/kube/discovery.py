@@ -85,10 +85,11 @@ def api_group(registry: Registry, group: str) -> dict[str, Any] | None:
     return {"kind": "APIGroup", "apiVersion": "v1", **_group_document(group, members)}
 
 
-def _storage_hash(resource: ResourceType) -> str:
-    digest = hashlib.sha256(
-        f"{resource.group}/{resource.version}/{resource.kind}".encode()
-    ).digest()
+def _storage_hash(registry: Registry, resource: ResourceType) -> str:
+    """Derived from the storage version's group/version/kind, as the apiserver's is:
+    the same for every version (and, for Events, both groups) that share storage."""
+    stored = registry.storage_version(*resource.storage_key) or resource
+    digest = hashlib.sha256(f"{stored.group}/{stored.version}/{stored.kind}".encode()).digest()
     return base64.b64encode(digest[:8]).decode()
 
 
@@ -109,7 +110,7 @@ def api_resource_list(registry: Registry, group: str, version: str) -> dict[str,
             entry["shortNames"] = list(resource.short_names)
         if resource.categories:
             entry["categories"] = list(resource.categories)
-        entry["storageVersionHash"] = _storage_hash(resource)
+        entry["storageVersionHash"] = _storage_hash(registry, resource)
         resources.append(entry)
         if resource.has_status:
             resources.append(

@@ -47,8 +47,19 @@ class FieldError:
         return f"{self.field}: {self.body()}"
 
 
+@dataclass(frozen=True)
+class GoLiteral:
+    """A value a field error prints as written: Go's ``%#v`` of a struct, a time's
+    ``String()`` — what ``field.Invalid`` shows for values that are not strings or
+    numbers."""
+
+    text: str
+
+
 def _go_value(value: Any) -> str:
     """How Go's field errors print a value: strings quoted, numbers bare."""
+    if isinstance(value, GoLiteral):
+        return value.text
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, bool):

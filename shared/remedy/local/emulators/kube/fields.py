@@ -3,47 +3,55 @@
 The syntax follows k8s.io/apimachinery/pkg/fields (``=``, ``==``, ``!=``, terms
 joined by commas, ``\\`` escapes); which fields a kind can select on follows each
 kind's field label conversion (custom resources: ``metadata.name`` and, when
-namespaced, ``metadata.namespace``), with the real server's error texts.
+namespaced, ``metadata.namespace``; Events: see ``events.selection``), with the real
+server's error texts. Labels are converted to the field they select when parsed, so
+matching reads one set of fields whichever version the request named.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from remedy.local.emulators.kube.errors import bad_request
+from remedy.local.emulators.kube.events import selection
 
 _FIELD_OPERATORS = ("!=", "==", "=")
 _COMMON_FIELDS = ("metadata.name", "metadata.namespace")
-EXTRA_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("", "namespaces"): ("status.phase",),
-    ("", "secrets"): ("type",),
-    ("", "events"): (
-        "involvedObject.kind",
-        "involvedObject.namespace",
-        "involvedObject.name",
-        "involvedObject.uid",
-        "involvedObject.apiVersion",
-        "involvedObject.resourceVersion",
-        "involvedObject.fieldPath",
-        "reason",
-        "reportingComponent",
-        "source",
-        "type",
-    ),
+# Built-in kinds with more labels than the common two: label → the field it selects.
+_LABELS: dict[tuple[str, str], Mapping[str, str]] = {
+    ("", "namespaces"): {name: name for name in (*_COMMON_FIELDS, "status.phase")},
+    ("", "secrets"): {name: name for name in (*_COMMON_FIELDS, "type")},
+    ("", "events"): selection.CORE_LABELS,
+    ("events.k8s.io", "events"): selection.EVENTS_LABELS,
+}
+# Kinds whose selectable fields are computed rather than read at their paths.
+_SELECTABLE: dict[tuple[str, str], Callable[[Mapping[str, Any]], Mapping[str, str]]] = {
+    ("", "events"): selection.selectable,
+    ("events.k8s.io", "events"): selection.selectable,
 }
 
 
 @dataclass(frozen=True)
 class FieldSelector:
     terms: tuple[tuple[str, str, str], ...] = ()  # (field, operator, value)
+    # The kind's selectable fields of an object; None: read each field at its path.
+    selectable: Callable[[Mapping[str, Any]], Mapping[str, str]] | None = field(
+        default=None, compare=False
+    )
 
-    def matches(self, obj: Mapping[str, object]) -> bool:
+    def matches(self, obj: Mapping[str, Any]) -> bool:
+        values = self.selectable(obj) if self.selectable is not None else None
         for name, operator, value in self.terms:
-            equal = field_value(obj, name) == value
-            if equal != (operator != "!="):
+            actual = values.get(name, "") if values is not None else field_value(obj, name)
+            if (actual == value) != (operator != "!="):
                 return False
         return True
+
+    def with_name(self, name: str) -> FieldSelector:
+        """This selector narrowed to one object (a watch on ``…/<plural>/<name>``)."""
+        return replace(self, terms=(*self.terms, ("metadata.name", "=", name)))
 
 
 def _split_unescaped(text: str, separator: str) -> list[str]:
@@ -99,7 +107,9 @@ def _unescape(value: str) -> str:
 def parse_fields(
     text: str, *, group: str, plural: str, builtin: bool, namespaced: bool
 ) -> FieldSelector:
-    """Parse ``fieldSelector`` and check each field is one this kind can select on."""
+    """Parse ``fieldSelector``, check each field is one this kind can select on, and
+    convert each label to the field it selects (``regarding.name`` →
+    ``involvedObject.name`` for ``events.k8s.io``)."""
     terms: list[tuple[str, str, str]] = []
     for part in sorted(_split_unescaped(text, ",")):
         if not part:
@@ -109,24 +119,31 @@ def parse_fields(
             raise bad_request(f"invalid selector: '{text}'; can't understand '{part}'")
         name, operator, value = split
         terms.append((name, operator, _unescape(value)))
-    for name, _, _ in terms:
-        _check_field(name, group=group, plural=plural, builtin=builtin, namespaced=namespaced)
-    return FieldSelector(tuple(terms))
+    converted = tuple(
+        (
+            _check_field(name, group=group, plural=plural, builtin=builtin, namespaced=namespaced),
+            operator,
+            value,
+        )
+        for name, operator, value in terms
+    )
+    return FieldSelector(converted, _SELECTABLE.get((group, plural)))
 
 
-def _check_field(name: str, *, group: str, plural: str, builtin: bool, namespaced: bool) -> None:
+def _check_field(name: str, *, group: str, plural: str, builtin: bool, namespaced: bool) -> str:
     if not builtin:
         if name == "metadata.name" or (namespaced and name == "metadata.namespace"):
-            return
+            return name
         raise bad_request(f"field label not supported: {name}")
-    extra = EXTRA_FIELDS.get((group, plural))
-    if extra is None:
+    labels = _LABELS.get((group, plural))
+    if labels is None:
         if name not in _COMMON_FIELDS:
             known = '"metadata.name", "metadata.namespace"'
             raise bad_request(f'"{name}" is not a known field selector: only {known}')
-        return
-    if name not in (*_COMMON_FIELDS, *extra):
+        return name
+    if name not in labels:
         raise bad_request(f"field label not supported: {name}")
+    return labels[name]
 
 
 def field_value(obj: Mapping[str, object], path: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from remedy.local.emulators.kube import errors, lifecycle, tables
+from remedy.local.emulators.kube import errors, lifecycle, tables, versions
 from remedy.local.emulators.kube.cluster import Cluster, Listing, Written
 from remedy.local.emulators.kube.errors import FieldError
 from remedy.local.emulators.kube.fields import FieldSelector, parse_fields
@@ -30,13 +30,6 @@ from remedy.local.emulators.kube.store import Stored, dumps
 from remedy.local.emulators.kube.watch import WatchStream
 
 _VALIDATION = ("", "Ignore", "Warn", "Strict")
-
-
-def _raw(record: Stored, resource: ResourceType) -> str:
-    """The stored text, relabelled when served under another version of its CRD."""
-    if record.obj.get("apiVersion") == resource.api_version:
-        return record.raw
-    return dumps(dict(record.obj, apiVersion=resource.api_version))
 
 
 def _dry_run(request: Request) -> bool:
@@ -94,7 +87,9 @@ def _object(
             include=request.query.get("includeObject", "Metadata"),
         )
         return respond(status, body, output=output, extra=extra)
-    return respond_text(status, _raw(record, route.resource), output=output, extra=extra)
+    return respond_text(
+        status, versions.served_text(record, route.resource), output=output, extra=extra
+    )
 
 
 def _written(written: Written, route: Route, output: Output, request: Request) -> Response:
@@ -121,7 +116,7 @@ def _listing(listing: Listing, route: Route, output: Output, request: Request) -
     head = dumps(
         {"kind": resource.list_kind, "apiVersion": resource.api_version, "metadata": metadata}
     )
-    items = ",".join(_raw(record, resource) for record in listing.items)
+    items = ",".join(versions.served_text(record, resource) for record in listing.items)
     return respond_text(200, head[:-1] + ',"items":[' + items + "]}", output=output)
 
 
@@ -166,8 +161,7 @@ def watch(
     namespace = route.namespace
     if route.name:
         # GET .../watch/<plural>/<name> watches one object.
-        terms = (fields.terms if fields else ()) + (("metadata.name", "=", route.name),)
-        fields = FieldSelector(terms)
+        fields = (fields or FieldSelector()).with_name(route.name)
     stream = WatchStream(
         cluster,
         route.resource,

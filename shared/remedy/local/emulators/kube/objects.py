@@ -5,9 +5,9 @@ functions check ``apiVersion``/``kind``/name/namespace against the URL, reset th
 fields clients may not set (uid, creationTimestamp, generation, deletion fields),
 keep ``status`` apart from the main resource when a status subresource exists (and
 everything but ``status`` apart on the subresource), apply a custom resource's
-schema (defaults, pruning, validation) and bump ``metadata.generation`` when the
-spec changed. They return the object to store, or raise the ApiError the real
-server would answer.
+schema (defaults, pruning, validation) or an Event's strategy (``events.rules``),
+and bump ``metadata.generation`` when the spec changed. They return the object to
+store, or raise the ApiError the real server would answer.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import time
 import uuid
 from typing import Any
 
-from remedy.local.emulators.kube import errors, schemas
+from remedy.local.emulators.kube import errors, schemas, versions
 from remedy.local.emulators.kube.errors import ApiError, FieldError
+from remedy.local.emulators.kube.events import rules
 from remedy.local.emulators.kube.resources import ResourceType
 from remedy.local.emulators.kube.validation import validate_metadata
 
@@ -82,10 +83,25 @@ def check_namespace(resource: ResourceType, body: dict[str, Any], namespace: str
     meta["namespace"] = namespace
 
 
-def _check(resource: ResourceType, body: dict[str, Any], strict: str) -> list[str]:
+def _check(
+    resource: ResourceType, body: dict[str, Any], strict: str, old: dict[str, Any] | None = None
+) -> list[str]:
     """Metadata and schema validation; returns warnings (unknown fields under Warn)."""
     meta = body["metadata"]
-    found = validate_metadata(meta, dns_label=resource.plural == "namespaces")
+    if versions.is_event(resource):
+        # The Event strategy's own checks come first and, failing, alone; the generic
+        # metadata check that follows takes any name that can be a URL path segment.
+        api_version = resource.api_version
+        found = (
+            rules.validate_create(body, api_version)
+            if old is None
+            else rules.validate_update(body, old, api_version)
+        )
+        if found:
+            raise invalid(resource, meta.get("name") or "", found)
+        found = validate_metadata(meta, dns_label=False, path_segment=True)
+    else:
+        found = validate_metadata(meta, dns_label=resource.plural == "namespaces")
     warnings: list[str] = []
     if resource.schema is not None:
         schemas.apply_defaults(body, resource.schema)
@@ -210,7 +226,7 @@ def prepare_update(
                     )
                 ],
             )
-    warnings = _check(resource, body, field_validation)
+    warnings = _check(resource, body, field_validation, old)
     if resource.tracks_generation and _spec_changed(resource, body, old):
         meta["generation"] = int(old_meta.get("generation") or 1) + 1
     return warnings

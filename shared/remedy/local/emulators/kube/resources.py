@@ -4,7 +4,9 @@ A :class:`ResourceType` carries everything the other modules need to treat a kin
 the way the real apiserver does: URL names (plural, short names), scope, which
 patch types it accepts, whether it has a status subresource, how it tracks
 ``metadata.generation``, its printer columns and (for custom resources) its schema.
-The :class:`Registry` is the live set; CRDs add and remove entries at run time, so
+Events are one kind served twice: core ``v1`` (the storage version) and
+``events.k8s.io/v1``, stored together (see ``events``). The :class:`Registry` is the
+live set; CRDs add and remove entries at run time, so
 discovery and routing always read it under its lock.
 """
 
@@ -49,8 +51,10 @@ class ResourceType:
     create_on_update: bool = False
     printer_columns: tuple[PrinterColumn, ...] = ()
     schema: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
-    # Fields (besides metadata and status) the server resets on write; e.g. none.
+    # Whether this version is the one objects are stored in (and named by discovery
+    # as preferred); a kind served in two groups is stored under ``stored_as``.
     storage_version: bool = True
+    stored_as: tuple[str, str] | None = None
 
     @property
     def group_version(self) -> str:
@@ -62,8 +66,9 @@ class ResourceType:
 
     @property
     def storage_key(self) -> tuple[str, str]:
-        """Objects live once per (group, plural), whichever version serves them."""
-        return (self.group, self.plural)
+        """Objects live once per (group, plural), whichever version serves them —
+        Events once for both of the groups that serve them."""
+        return self.stored_as or (self.group, self.plural)
 
     @property
     def list_kind(self) -> str:
@@ -131,6 +136,7 @@ BUILTINS: tuple[ResourceType, ...] = (
         short_names=("sa",),
         printer_columns=(_AGE,),
     ),
+    # Printed by events.printing, not by columns.
     ResourceType(
         "",
         "v1",
@@ -140,13 +146,18 @@ BUILTINS: tuple[ResourceType, ...] = (
         namespaced=True,
         short_names=("ev",),
         create_on_update=True,
-        printer_columns=(
-            PrinterColumn("Last Seen", "string", "@lastseen"),
-            PrinterColumn("Type", "string", ".type"),
-            PrinterColumn("Reason", "string", ".reason"),
-            PrinterColumn("Object", "string", "@involved"),
-            PrinterColumn("Message", "string", ".message"),
-        ),
+    ),
+    ResourceType(
+        "events.k8s.io",
+        "v1",
+        "events",
+        "event",
+        "Event",
+        namespaced=True,
+        short_names=("ev",),
+        create_on_update=True,
+        storage_version=False,
+        stored_as=("", "events"),
     ),
     ResourceType(
         "coordination.k8s.io",

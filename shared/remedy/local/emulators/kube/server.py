@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from remedy.local import http_server
-from remedy.local.emulators.kube import crds, kubeconfig, tls
+from remedy.local.emulators.kube import crds, kubeconfig, tls, versions
 from remedy.local.emulators.kube.api import KubeApi
 from remedy.local.emulators.kube.cluster import Cluster
 from remedy.local.emulators.kube.faults import Faults, Stats
@@ -133,13 +133,15 @@ class KubeEmulator(HttpService):
         self, api_version: str, kind: str, name: str, namespace: str = "default"
     ) -> dict[str, Any]:
         resource = self.cluster.resource(api_version, kind)
-        return self.cluster.get(resource, namespace if resource.namespaced else "", name).copy()
+        stored = self.cluster.get(resource, namespace if resource.namespaced else "", name)
+        return versions.served(stored.copy(), resource)
 
     def list(
         self, api_version: str, kind: str, namespace: str | None = "default"
     ) -> list[dict[str, Any]]:
         resource = self.cluster.resource(api_version, kind)
-        return [record.copy() for record in self.cluster.list(resource, namespace).items]
+        listing = self.cluster.list(resource, namespace)
+        return [versions.served(record.copy(), resource) for record in listing.items]
 
 
 _CERTIFICATE: tuple[bytes, bytes] | None = None

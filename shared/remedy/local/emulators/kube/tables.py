@@ -2,20 +2,23 @@
 
 kubectl asks for ``application/json;as=Table;g=meta.k8s.io;v=v1`` and prints the
 columns the server chooses: a custom resource's ``additionalPrinterColumns``
-(``Age`` alone when it declares none), or a built-in kind's usual columns. Cells
-follow the apiextensions table convertor: strings as printed by JSONPath, integers
-and numbers as numbers, ``date`` columns as a human-readable age ("5m", "3h2m").
+(``Age`` alone when it declares none), or a built-in kind's usual columns — for
+Events, the apiserver's Event printer (``events.printing``). Cells follow the
+apiextensions table convertor: strings as printed by JSONPath, integers and numbers
+as numbers, ``date`` columns as a human-readable age ("5m", "3h2m"). With
+``includeObject=Object`` each row carries the object in the requested version.
 """
 
 from __future__ import annotations
 
-import calendar
 import json
 import re
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from remedy.local.emulators.kube import versions
+from remedy.local.emulators.kube.durations import since
+from remedy.local.emulators.kube.events import printing
 from remedy.local.emulators.kube.resources import PrinterColumn, ResourceType
 from remedy.local.emulators.kube.store import Stored
 
@@ -31,45 +34,6 @@ _NAME_COLUMN = {
     "priority": 0,
 }
 _PATH_TOKEN = re.compile(r"\.([A-Za-z0-9_\-$]+)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
-
-
-def human_duration(seconds: float) -> str:
-    """``duration.HumanDuration``, the age format of kubectl and the apiserver."""
-    s = int(seconds)
-    if s < -1:
-        return "<invalid>"
-    if s < 0:
-        return "0s"
-    if s < 120:
-        return f"{s}s"
-    minutes = s // 60
-    if minutes < 10:
-        return f"{minutes}m" if s % 60 == 0 else f"{minutes}m{s % 60}s"
-    if minutes < 180:
-        return f"{minutes}m"
-    hours = s // 3600
-    if hours < 8:
-        return f"{hours}h" if minutes % 60 == 0 else f"{hours}h{minutes % 60}m"
-    if hours < 48:
-        return f"{hours}h"
-    if hours < 192:
-        return f"{hours // 24}d" if hours % 24 == 0 else f"{hours // 24}d{hours % 24}h"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24}d"
-    if hours < 24 * 365 * 8:
-        days = (hours // 24) % 365
-        return f"{hours // 24 // 365}y" if days == 0 else f"{hours // 24 // 365}y{days}d"
-    return f"{hours // 24 // 365}y"
-
-
-def _age(stamp: Any) -> str:
-    if not isinstance(stamp, str) or not stamp:
-        return "<unknown>"
-    try:
-        parsed = calendar.timegm(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S"))
-    except ValueError:
-        return "<invalid>"
-    return human_duration(time.time() - parsed)
 
 
 def lookup(obj: Any, path: str) -> Any:
@@ -91,20 +55,9 @@ def _data_count(obj: dict[str, Any]) -> int:
     return len(obj.get("data") or {}) + len(obj.get("binaryData") or {})
 
 
-def _involved(obj: dict[str, Any]) -> str:
-    involved = obj.get("involvedObject") or {}
-    return f"{str(involved.get('kind', '')).lower()}/{involved.get('name', '')}"
-
-
-def _last_seen(obj: dict[str, Any]) -> str:
-    return _age(obj.get("lastTimestamp") or obj.get("eventTime") or obj.get("firstTimestamp"))
-
-
 # Built-in columns that are computed rather than read at a JSONPath.
 _COMPUTED: dict[str, Callable[[dict[str, Any]], Any]] = {
     "@data": _data_count,
-    "@involved": _involved,
-    "@lastseen": _last_seen,
 }
 
 
@@ -132,11 +85,13 @@ def _cell(column: PrinterColumn, obj: dict[str, Any]) -> Any:
     if value is None:
         return None
     if column.type == "date":
-        return _age(value)
+        return since(value)
     return _typed(column.type, value)
 
 
 def column_definitions(resource: ResourceType) -> list[dict[str, Any]]:
+    if versions.is_event(resource):
+        return printing.column_definitions()
     columns = [dict(_NAME_COLUMN)]
     for column in resource.printer_columns:
         definition: dict[str, Any] = {
@@ -151,13 +106,15 @@ def column_definitions(resource: ResourceType) -> list[dict[str, Any]]:
     return columns
 
 
-def _row(resource: ResourceType, record: Stored, include: str, api_version: str) -> dict[str, Any]:
+def _row(resource: ResourceType, record: Stored, include: str) -> dict[str, Any]:
     obj = record.obj
-    row: dict[str, Any] = {
-        "cells": [record.name, *(_cell(column, obj) for column in resource.printer_columns)]
-    }
+    if versions.is_event(resource):
+        cells = printing.cells(obj)
+    else:
+        cells = [record.name, *(_cell(column, obj) for column in resource.printer_columns)]
+    row: dict[str, Any] = {"cells": cells}
     if include == "Object":
-        row["object"] = dict(obj, apiVersion=api_version)
+        row["object"] = versions.served(obj, resource)
     elif include != "None":
         row["object"] = {
             "kind": "PartialObjectMetadata",
@@ -182,5 +139,5 @@ def table(
     body: dict[str, Any] = {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": metadata}
     if headers:
         body["columnDefinitions"] = column_definitions(resource)
-    body["rows"] = [_row(resource, record, include, resource.api_version) for record in records]
+    body["rows"] = [_row(resource, record, include) for record in records]
     return body

@@ -44,7 +44,18 @@ def name_errors(name: str, *, dns_label: bool, prefix: bool = False) -> list[str
     return label_errors(name) if dns_label else subdomain_errors(name)
 
 
-def validate_metadata(meta: Mapping[str, Any], *, dns_label: bool) -> list[FieldError]:
+def path_segment_errors(name: str, *, prefix: bool = False) -> list[str]:
+    """``path.IsValidPathSegmentName`` (or ``…Prefix``): what any name must be."""
+    if not prefix and name in (".", ".."):
+        return [f"may not be '{name}'"]
+    return [f"may not contain '{part}'" for part in ("/", "%") if part in name]
+
+
+def validate_metadata(
+    meta: Mapping[str, Any], *, dns_label: bool, path_segment: bool = False
+) -> list[FieldError]:
+    """``ValidateObjectMeta``; with ``path_segment`` names are only checked to be usable
+    in a URL (``ValidatePathSegmentName``), as for kinds whose strategy checks none."""
     errors: list[FieldError] = []
     name = meta.get("name")
     generate_name = meta.get("generateName")
@@ -53,14 +64,22 @@ def validate_metadata(meta: Mapping[str, Any], *, dns_label: bool) -> list[Field
             FieldError("metadata.name", "FieldValueRequired", "name or generateName is required")
         )
     if isinstance(name, str) and name:
+        problems = (
+            path_segment_errors(name) if path_segment else name_errors(name, dns_label=dns_label)
+        )
         errors.extend(
             FieldError("metadata.name", "FieldValueInvalid", message, value=name)
-            for message in name_errors(name, dns_label=dns_label)
+            for message in problems
         )
     if isinstance(generate_name, str) and generate_name:
+        problems = (
+            path_segment_errors(generate_name, prefix=True)
+            if path_segment
+            else name_errors(generate_name, dns_label=dns_label, prefix=True)
+        )
         errors.extend(
             FieldError("metadata.generateName", "FieldValueInvalid", message, value=generate_name)
-            for message in name_errors(generate_name, dns_label=dns_label, prefix=True)
+            for message in problems
         )
     errors.extend(_labels(meta.get("labels")))
     errors.extend(_annotations(meta.get("annotations")))

@@ -13,7 +13,8 @@ Semantics follow the apiserver's watch cache:
 - ``timeoutSeconds`` ends the stream; so does the client going away or the server
   stopping.
 
-Each event's object is the stored JSON text, or a one-row Table for ``kubectl get -w``.
+Each event's object is the object in the watched version (the stored JSON text when
+that is the storage version), or a one-row Table for ``kubectl get -w``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from remedy.local.emulators.kube import errors, tables
+from remedy.local.emulators.kube import errors, tables, versions
 from remedy.local.emulators.kube.cluster import Cluster
 from remedy.local.emulators.kube.errors import ApiError
 from remedy.local.emulators.kube.fields import FieldSelector
@@ -132,7 +133,7 @@ class WatchStream:
 
     def _renderer(self, output: Output, include: str) -> Callable[[Stored], str]:
         if not output.table:
-            return lambda record: record.raw
+            return lambda record: versions.served_text(record, self.resource)
         return lambda record: dumps(
             tables.table(
                 self.resource,
