@@ -17,6 +17,7 @@ _COMMAND_MODULES = (
     "remedy.local.invoke",
     "remedy.local.emulators.cli",
     "remedy.tools.commands",
+    "remedy.tools.mcp.command",
 )
 
 
