@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol, TypeVar
 from cloudevents.http import CloudEvent
 
 from remedy.domain.agents import AgentRun
+from remedy.domain.audit import EventType, ObjectRef
 from remedy.domain.push_order import PushLog
 from remedy.domain.remediation import RemediationState
 
@@ -181,6 +182,26 @@ class RemediationStates(Protocol):
 
     def load_all(self) -> list[RemediationState]:
         """Every task's state, from one list request (for control-api's task list)."""
+
+    def ref(self, task_id: int) -> ObjectRef:
+        """The object holding ``task_id``'s state, for Events about the task (its uid as
+        last loaded or saved here; empty when neither happened)."""
+
+
+class AuditTrail(Protocol):
+    """Kubernetes Events on the objects remedy acted on (:mod:`remedy.domain.audit`)."""
+
+    def record(
+        self,
+        regarding: ObjectRef,
+        *,
+        reason: str,
+        action: str,
+        note: str,
+        type: EventType = "Normal",
+    ) -> None:
+        """Record one Event about ``regarding``; best-effort: never raises, never waits
+        long — failing to write an Event never fails a step."""
 
 
 class Workflows(Protocol):

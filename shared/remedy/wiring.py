@@ -16,6 +16,7 @@ from remedy.adapters.event_sink import HttpEventSink
 from remedy.adapters.github.prs import PullRequestsClient
 from remedy.adapters.github.pull_heads import PullHeadsClient
 from remedy.adapters.kube.api import KubeAgentRuns, KubeRemediationStates, KubeWorkflows, api_client
+from remedy.adapters.kube.events import KubeAuditTrail, reporting_instance
 from remedy.adapters.kube.runs import KubeRemediationRuns
 from remedy.adapters.redis.idempotency import LedgerIdempotency
 from remedy.adapters.redis.ledger import Ledger
@@ -83,17 +84,27 @@ def _kube_for(kubeconfig: str | None) -> ApiClient:
     return api_client(kubeconfig)
 
 
-def _tasks() -> TaskSteps:
+def _audit(function: str) -> KubeAuditTrail:
+    """Kubernetes Events from ``function`` (its pod's name is its HOSTNAME)."""
+    return KubeAuditTrail(
+        _kube(), instance=reporting_instance(function, os.environ.get("HOSTNAME"))
+    )
+
+
+def _tasks(function: str) -> TaskSteps:
     locks, _ = _redis()
     return TaskSteps(
         locks=locks,
         states=KubeRemediationStates(_kube(), namespace=config.state_namespace()),
         clock=utcnow,
+        audit=_audit(function),
     )
 
 
 def agent_cancel() -> AgentCancel:
-    return AgentCancel(canceller=_canceller(), tasks=_tasks(), idempotency=_redis()[1])
+    return AgentCancel(
+        canceller=_canceller(), tasks=_tasks("agent-cancel"), idempotency=_redis()[1]
+    )
 
 
 def _canceller() -> Canceller:
@@ -112,7 +123,7 @@ def _canceller() -> Canceller:
 def label_update() -> LabelUpdate:
     return LabelUpdate(
         prs=PullRequestsClient.from_env(),
-        tasks=_tasks(),
+        tasks=_tasks("label-update"),
         idempotency=_redis()[1],
         labels=LabelSettings(
             remove=_removed_labels(),
@@ -134,7 +145,7 @@ def workflow_resume() -> WorkflowResume:
             qa_agents=config.logins(None, "REMEDY_QA_AGENTS", "5DLabs-Tess,5DLabs-Tess[bot]"),
             ready_label=config.label_list(None, "REMEDY_LABEL_READY_FOR_QA", "ready-for-qa")[0],
         ),
-        tasks=_tasks(),
+        tasks=_tasks("workflow-resume"),
         idempotency=_redis()[1],
     )
 
@@ -148,7 +159,7 @@ def control_api() -> ControlApi:
         tokens = Tokens.parse(raw)
     except TokensError as exc:
         raise config.ConfigError(f"REMEDY_API_TOKENS: {exc}") from None
-    tasks = _tasks()
+    tasks = _tasks("control-api")
     return ControlApi(
         runs=KubeAgentRuns(_kube(), namespaces=config.coderun_namespaces()),
         tasks=tasks,
@@ -170,12 +181,15 @@ def reconciler(*, clock: Clock = utcnow, sink: EventSink | None = None) -> Recon
     states = KubeRemediationStates(_kube(), namespace=config.state_namespace())
     workflows = KubeWorkflows(_kube(), namespace=config.workflow_namespace())
     short_locks = Redlock(locks.nodes, ttl_s=locks.ttl_s, acquire_timeout_s=RECONCILER_LOCK_WAIT_S)
+    actor = "remedy/reconciler"
     return Reconciler(
         runs=KubeAgentRuns(_kube(), namespaces=config.coderun_namespaces()),
         states=states,
-        tasks=TaskSteps(locks=short_locks, states=states, clock=clock),
+        tasks=TaskSteps(locks=short_locks, states=states, clock=clock, audit=_audit("reconciler")),
         resumes=KeptResumes(
-            applier=ResumeApplier(workflows), stages=StageResumer(workflows), workflows=workflows
+            applier=ResumeApplier(workflows, actor=actor),
+            stages=StageResumer(workflows, actor=actor),
+            workflows=workflows,
         ),
         ledger=_redis()[1],
         sink=sink or HttpEventSink(config.sink_url()),
@@ -202,7 +216,7 @@ def feedback_intake() -> FeedbackIntake:
         heads=PullHeadsClient.from_env(),
         prs=PullRequestsClient.from_env(),
         canceller=_canceller(),
-        tasks=_tasks(),
+        tasks=_tasks("feedback-intake"),
         idempotency=_redis()[1],
         branches=config.task_branch_pattern(),
     )

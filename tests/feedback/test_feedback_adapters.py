@@ -1,6 +1,7 @@
 """feedback-intake's two adapters against the emulators, with the real client libraries.
 
-Covers: KubeRemediationRuns creates a run in its namespace, answers "exists" for a
+Covers: KubeRemediationRuns creates a run in its namespace (answering its uid, which
+names it in its Event), answers "exists" for a
 second create of the same name (409), rejects a body the CRD schema refuses (422) and
 asks for a retry on a 5xx; PullHeadsClient reads a pull request's head branch and
 commit in one request and answers None for a pull request that does not exist.
@@ -37,6 +38,9 @@ FEEDBACK = Feedback(
 )
 
 
+NAME = "rex-remediation-t12-i1"
+
+
 def body(iteration: int = 1) -> dict[str, object]:
     return rules.remediation_run(
         spec=RexRunSpec(github_app="5DLabs-Rex"), feedback=FEEDBACK, task_id=12, iteration=iteration
@@ -48,9 +52,11 @@ def test_a_run_is_created_once_and_a_second_create_finds_it(
 ) -> None:
     runs = KubeRemediationRuns(api, namespace=seed.AGENT_NS)
 
-    assert runs.create(body()) == "created"
-    assert runs.create(body()) == "exists"
-    assert list(support.remediation_runs(custom)) == ["rex-remediation-t12-i1"]
+    made = runs.create(body())
+    assert (made.outcome, made.namespace, made.name) == ("created", seed.AGENT_NS, NAME)
+    assert made.uid == support.remediation_runs(custom)[NAME]["metadata"]["uid"]
+    assert runs.create(body()).outcome == "exists"
+    assert list(support.remediation_runs(custom)) == [NAME]
 
 
 def test_a_body_the_crd_refuses_is_rejected_and_a_5xx_retried(

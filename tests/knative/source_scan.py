@@ -11,7 +11,7 @@ helpers read the code itself (with :mod:`ast`, never by importing it for side ef
   that reads it (``_get(env, "REMEDY_X", "30")``, ``_number(env, "REMEDY_Y", 10)``);
 - what each function's factory in ``shared/remedy/wiring.py`` builds: the calls it
   reaches, followed through wiring's own helpers (``_tasks`` → ``_redis`` → ...), from
-  which Kubernetes, Redis, GitHub, K_SINK and Secret use follow.
+  which Kubernetes, Redis, GitHub, K_SINK, Secret and Kubernetes Event use follow.
 """
 
 from __future__ import annotations
@@ -226,6 +226,8 @@ class Needs:
     github: bool
     sink: bool
     secrets: frozenset[str]
+    events: bool = False
+    """Whether it records Kubernetes Events (wiring gives its steps ``_audit(...)``)."""
 
 
 def needs(function: str) -> Needs:
@@ -242,4 +244,5 @@ def needs(function: str) -> Needs:
         github=github,
         sink="config.sink_url" in found.calls,
         secrets=frozenset(name for name, used in secrets.items() if used),
+        events="_audit" in found.calls,
     )

@@ -13,6 +13,13 @@ Covers:
 - exactly the functions whose wiring builds a Kubernetes client have permissions;
   the others have no binding and no mounted token; every function runs as its own
   ServiceAccount;
+- Kubernetes Events (the audit trail): each function may ``create`` events.k8s.io
+  events — nothing else on them — in exactly the namespaces of the objects
+  ``remedy.domain.audit``'s catalogue says it records Events on (CodeRuns in
+  agent-platform, workflows in argo, state ConfigMaps in remedy); exactly the functions
+  whose wiring gives their steps an audit trail are writers in the catalogue (the
+  integration suites check each Event written against the catalogue's writers and
+  kinds: tests/support/audit.py);
 - CodeRuns are addressed by the group and plural of the real CRD (the original system's
   RBAC used another group, through a ClusterRole).
 """
@@ -24,6 +31,7 @@ from pathlib import Path
 
 import yaml
 
+from remedy.domain import audit
 from tests.knative import source_scan
 from tests.knative.support import (
     FUNCTIONS,
@@ -43,6 +51,8 @@ from tests.knative.support import (
 CODERUNS = ("agent-platform", "agents.platform", "coderuns")
 WORKFLOWS = ("argo", "argoproj.io", "workflows")
 CONFIGMAPS = (NAMESPACE, "", "configmaps")
+HOMES = {"CodeRun": CODERUNS[0], "Workflow": WORKFLOWS[0], "ConfigMap": CONFIGMAPS[0]}
+"""Where each kind of object remedy records Events on lives (and so its Events)."""
 
 
 def verbs(*names: str) -> frozenset[str]:
@@ -62,7 +72,21 @@ CANCELLER = verbs("get", "list", "patch", "delete")
 # handlers/common/resumes.py (KubeWorkflows): find = list; replace = update.
 RESUMER = verbs("list", "update")
 
-EXPECTED: dict[str, Permissions] = {
+
+def events_of(function: str) -> Permissions:
+    """``create`` on events.k8s.io events in the namespace of each kind of object the
+    audit catalogue says ``function`` records Events on (adapters/kube/events.py only
+    ever calls create_namespaced_event)."""
+    namespaces = {
+        HOMES[kind]
+        for entry in audit.CATALOGUE
+        if function in entry.writers
+        for kind in entry.regarding
+    }
+    return {(namespace, "events.k8s.io", "events"): verbs("create") for namespace in namespaces}
+
+
+_ACCESS: dict[str, Permissions] = {
     "webhook-gateway": {},
     "push-intake": {},
     "agent-cancel": {CODERUNS: CANCELLER, CONFIGMAPS: TASK_STATE},
@@ -86,6 +110,9 @@ EXPECTED: dict[str, Permissions] = {
         # list = task_ids every tick; create = a dead letter for a task without state
         CONFIGMAPS: TASK_STATE | {"list"},
     },
+}
+EXPECTED: dict[str, Permissions] = {
+    function: {**access, **events_of(function)} for function, access in _ACCESS.items()
 }
 
 
@@ -138,6 +165,36 @@ def test_kubernetes_access_exactly_where_the_code_builds_a_client() -> None:
         assert bool(EXPECTED[function]) == source_scan.needs(function).kubernetes, function
 
 
+def test_events_are_created_exactly_by_the_functions_that_record_them() -> None:
+    writers = {writer for entry in audit.CATALOGUE for writer in entry.writers}
+    assert writers <= set(FUNCTIONS)
+    assert set(HOMES) == {kind for entry in audit.CATALOGUE for kind in entry.regarding}
+    for function in FUNCTIONS:
+        records = source_scan.needs(function).events
+        assert records == (function in writers), function
+        granted = {
+            key: value
+            for key, value in permissions_of(account(function)).items()
+            if key[2] == "events"
+        }
+        assert granted == events_of(function), function
+        assert all(value == {"create"} for value in granted.values()), function
+
+
+def test_events_grants_follow_the_catalogue() -> None:
+    # spelled out once, so a catalogue change that moves a grant shows up in review
+    assert {f: sorted(ns for ns, _, _ in events_of(f)) for f in FUNCTIONS} == {
+        "webhook-gateway": [],
+        "push-intake": [],
+        "agent-cancel": ["agent-platform"],
+        "label-update": ["remedy"],
+        "workflow-resume": ["argo", "remedy"],
+        "feedback-intake": ["agent-platform", "remedy"],
+        "control-api": ["agent-platform", "remedy"],
+        "reconciler": ["agent-platform", "argo", "remedy"],
+    }
+
+
 def test_nothing_is_granted_watch() -> None:
     # nothing the functions run opens a Kubernetes watch (control-api's watch polls)
     for path in source_scan.deployed_files():
@@ -154,6 +211,10 @@ def test_resources_are_reached_only_in_their_own_namespace() -> None:
     for role in of_kind("Role", RBAC):
         for rule in role["rules"]:
             for resource in rule["resources"]:
+                if resource == "events":  # an Event lives beside the object it is about
+                    assert role["metadata"]["namespace"] in HOMES.values(), role["metadata"]
+                    assert rule["apiGroups"] == ["events.k8s.io"], role["metadata"]
+                    continue
                 assert home[resource] == role["metadata"]["namespace"], role["metadata"]
 
 

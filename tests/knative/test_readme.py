@@ -34,7 +34,12 @@ from tests.knative.support import (
 )
 
 README = KNATIVE / "README.md"
-HOMES = {"coderuns": "agents.platform", "workflows": "argoproj.io", "configmaps": ""}
+HOMES = {
+    "coderuns": "agents.platform",
+    "workflows": "argoproj.io",
+    "configmaps": "",
+    "events": "events.k8s.io",
+}
 GRANT = re.compile(
     r"^(?P<resource>[a-z]+) (?P<verbs>[a-z]+(?:/[a-z]+)*) \((?P<namespace>[a-z-]+)\)$"
 )

@@ -31,6 +31,18 @@ FeedbackKind = Literal["comment", "review"]
 RunCreated = Literal["created", "exists"]
 """What creating a remediation run found: it made it, or one of that name existed."""
 
+
+@dataclass(frozen=True)
+class RunMade:
+    """A remediation run created (or found existing), and where: for its Event."""
+
+    outcome: RunCreated
+    namespace: str
+    name: str
+    uid: str = ""
+    """The created run's uid; empty when it already existed."""
+
+
 DEFAULT_MARKER = "🔴 Required Changes"
 DEFAULT_QA_AGENTS = "5DLabs-Tess,5DLabs-Tess[bot]"
 DEFAULT_MODEL = "claude-sonnet-4-20250514"

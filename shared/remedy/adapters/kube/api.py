@@ -20,6 +20,7 @@ from kubernetes.client.exceptions import ApiException
 
 from remedy.domain import workflows as wf
 from remedy.domain.agents import TASK_LABEL, AgentRun
+from remedy.domain.audit import ObjectRef
 from remedy.domain.identifiers import validate_task_id
 from remedy.domain.remediation import RemediationState
 from remedy.ports import Conflict, NotFound, RetryLater
@@ -203,11 +204,16 @@ def state_name(task_id: int) -> str:
 
 
 class KubeRemediationStates:
-    """``task-<id>-remediation-state`` ConfigMaps; writes are resourceVersion CAS."""
+    """``task-<id>-remediation-state`` ConfigMaps; writes are resourceVersion CAS.
+
+    Each ConfigMap's uid is remembered from its last load or save here, so an Event
+    about a task (:meth:`ref`) names it without another request.
+    """
 
     def __init__(self, api: client.ApiClient, *, namespace: str) -> None:
         self._core = client.CoreV1Api(api)
         self._namespace = namespace
+        self._uids: dict[int, str] = {}
 
     def load(self, task_id: int) -> tuple[RemediationState | None, str | None]:
         try:
@@ -220,6 +226,7 @@ class KubeRemediationStates:
             if exc.status == 404:
                 return None, None
             _raise(exc, f"configmap {state_name(task_id)}")
+        self._uids[task_id] = str(obj["metadata"].get("uid", ""))
         raw = (obj.get("data") or {}).get(STATE_KEY, "{}")
         return RemediationState.model_validate_json(raw), obj["metadata"]["resourceVersion"]
 
@@ -251,7 +258,12 @@ class KubeRemediationStates:
                 )
         except ApiException as exc:
             _raise(exc, f"configmap {name}")
+        self._uids[state.task_id] = str(obj["metadata"].get("uid", ""))
         return str(obj["metadata"]["resourceVersion"])
+
+    def ref(self, task_id: int) -> ObjectRef:
+        uid = self._uids.get(task_id, "")
+        return ObjectRef("v1", "ConfigMap", self._namespace, state_name(task_id), uid)
 
     def task_ids(self) -> list[int]:
         ids = []

@@ -19,7 +19,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from remedy.adapters.kube.api import CODERUN
-from remedy.domain.feedback import RunCreated
+from remedy.domain.feedback import RunMade
 from remedy.ports import Rejected, RetryLater
 
 
@@ -30,26 +30,27 @@ class KubeRemediationRuns:
         self._custom = client.CustomObjectsApi(api)
         self.namespace = namespace
 
-    def create(self, body: Mapping[str, Any]) -> RunCreated:
+    def create(self, body: Mapping[str, Any]) -> RunMade:
         obj: dict[str, Any] = copy.deepcopy(dict(body))
         obj.setdefault("metadata", {})["namespace"] = self.namespace
-        name = obj["metadata"].get("name", "?")
+        name = str(obj["metadata"].get("name", "?"))
         try:
             response: Any = self._custom.create_namespaced_custom_object(
                 *CODERUN[:2], self.namespace, CODERUN[2], obj, _preload_content=False
             )
-            # read the answer: unread, its connection never goes back to the pool and
-            # the next call opens (and TLS-handshakes) a new one
-            response.read()
+            # read the answer (its uid names the run in its Event): unread, its connection
+            # never goes back to the pool and the next call opens (and TLS-handshakes) a new one
+            created = json.loads(response.read() or b"{}")
             response.release_conn()
         except ApiException as exc:
             if exc.status == 409:
-                return "exists"
+                return RunMade("exists", self.namespace, name)
             what = f"creating coderun {self.namespace}/{name}: Kubernetes answered {exc.status}"
             if exc.status in (400, 422):
                 raise Rejected(f"{what} ({_message(exc)})") from exc
             raise RetryLater(f"{what} ({_message(exc)})") from exc
-        return "created"
+        uid = str((created.get("metadata") or {}).get("uid", ""))
+        return RunMade("created", self.namespace, name, uid)
 
 
 def _message(exc: ApiException) -> str:

@@ -15,6 +15,8 @@ writes nothing. The GitHub calls are made without the task's lock; only the reco
 them in the task's state is written under it (briefly: a read and a compare-and-swap).
 The label writes are the same whichever epoch makes them and commute with the
 cancellation steps', so concurrent label-updates of one task can only repeat each other.
+A LabelsReset Event on the task's state ConfigMap (a PR is no Kubernetes object) tells
+what was written, by an attempt that wrote something.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from cloudevents.http import CloudEvent
 
 from remedy.domain import push_order
 from remedy.domain.agents import format_time
+from remedy.domain.audit import Reason
 from remedy.domain.branches import BRANCH_PREFIX
 from remedy.domain.remediation import Head, RemediationState
 from remedy.events import catalogue, tracing
@@ -90,6 +93,16 @@ class LabelUpdate:
 
         with self._tasks.open(task_id, request.repository) as task:
             current = task.state
+            if reset.wrote:
+                task.audit(
+                    Reason.LABELS_RESET,
+                    None,
+                    what=reset.note,
+                    epoch=epoch,
+                    head=request.after_sha,
+                    requested_by=request.pusher,
+                    why=f"remediation push {request.after_sha[:12]} to {request.branch}",
+                )
             stale = _superseded(current, request)  # a newer push came meanwhile
             if stale:
                 return ack(f"{stale}; labels left to the newest push")
@@ -146,12 +159,14 @@ class LabelUpdate:
             if removal is None:
                 removal = {"removed": self._prs.remove_label(repository, number, label)}
                 reset.requests += 1
+                reset.wrote = True
                 steps.record(f"removed-{index}", removal)
             if removal["removed"]:
                 reset.removed.append(label)
         if self._labels.add and steps.get("added") is None:
             self._prs.add_labels(repository, number, self._labels.add)
             reset.requests += 1
+            reset.wrote = True
             steps.record("added", {"labels": list(self._labels.add)})
         reset.note = f"PR #{number}: -{reset.removed or '[]'} +{list(self._labels.add)}"
         return reset
@@ -183,3 +198,5 @@ class _Reset:
     requests: int = 0
     removed: list[str] = field(default_factory=list)
     note: str = ""
+    wrote: bool = False
+    """This attempt wrote labels (a retry after the writes were recorded did not)."""

@@ -7,7 +7,9 @@ with a reason, every run that must survive — and each obsolete one is deleted 
 when it has not started, or asked to stop (annotations guarded by the resourceVersion
 the decision was made on, re-read on a conflict). Every outcome is recorded in the
 task's remediation state under the request's epoch, with the request's reason and
-who asked — kept there after the CodeRun (and its ``cancel-*`` annotations) is gone.
+who asked — kept there after the CodeRun (and its ``cancel-*`` annotations) is gone —
+and told as an Event on the run (CancellationDeletedBeforeStart, CancellationRequested)
+when this step deleted it or wrote the request; a run already asked gets none.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from remedy.domain import agents
+from remedy.domain import agents, audit
 from remedy.domain.agents import Action, AgentPolicy, AgentRun, Obsolescence, Planned, plan
+from remedy.domain.audit import Reason
 from remedy.domain.remediation import Cancellation, CancellationStatus
 from remedy.events.models import CancellationOutcome
 from remedy.handlers.common.tasks import TaskStep
@@ -90,18 +93,27 @@ class Canceller:
                 status="deleted" if gone else "requested",
                 outcome="deleted before it started" if gone else "deletion pending",
             )
+            pending = "" if gone else "; its deletion is pending (finalizers)"
+            what = f"deleted {run.agent or 'the agent'}'s run before it started{pending}"
+            _audit(task, Reason.CANCELLATION_DELETED_BEFORE_START, run, request, what=what)
             return _outcome(run, "deleted", planned.reason)
-        asked = self._request_stop(run, request, now)
+        already: list[AgentRun] = []
+        asked = self._request_stop(run, request, now, already=already)
         if asked is None:
             self._record(task, run, request, now, status="gone", outcome="gone before the request")
             return _outcome(run, "already-stopped", "gone before it could be asked")
         self._record(task, asked, request, now, status="requested", outcome=planned.reason)
+        if not already:
+            grace = f"{self.settings.grace_s:g}s"
+            what = f"asked {run.agent or 'the agent'}'s run to stop and acknowledge within {grace}"
+            _audit(task, Reason.CANCELLATION_REQUESTED, asked, request, what=what)
         return _outcome(asked, "cancel-requested", planned.reason)
 
     def _request_stop(
-        self, run: AgentRun, request: CancelRequest, now: datetime
+        self, run: AgentRun, request: CancelRequest, now: datetime, *, already: list[AgentRun]
     ) -> AgentRun | None:
-        """Write the cancellation request, re-reading on a resourceVersion conflict."""
+        """Write the cancellation request, re-reading on a resourceVersion conflict;
+        ``already`` gets the run when it was found asked by this (or a newer) request."""
         deadline = now + timedelta(seconds=self.settings.grace_s)
         annotations = {
             agents.CANCEL_REQUESTED_AT: agents.format_time(now),
@@ -116,9 +128,7 @@ class Canceller:
             run,
             annotations,
             # already asked by this (or a newer) request
-            settled=lambda seen: (
-                seen.cancel_epoch is not None and seen.cancel_epoch >= request.epoch
-            ),
+            settled=lambda seen: _asked(seen, request.epoch, into=already),
             failure="kept changing; retry later",
         )
 
@@ -190,6 +200,27 @@ def annotate(
                 return None
             run = fresh
     raise Conflict(f"{run.key} {failure}")
+
+
+def _asked(run: AgentRun, epoch: int, *, into: list[AgentRun]) -> bool:
+    if run.cancel_epoch is not None and run.cancel_epoch >= epoch:
+        into.append(run)
+        return True
+    return False
+
+
+def _audit(
+    task: TaskStep, reason: Reason, run: AgentRun, request: CancelRequest, *, what: str
+) -> None:
+    task.audit(
+        reason,
+        audit.coderun(run.namespace, run.name, run.uid),
+        what=what,
+        epoch=request.epoch,
+        head=request.for_head,
+        requested_by=request.requested_by,
+        why=request.reason,
+    )
 
 
 def _outcome(run: AgentRun, action: str, reason: str) -> CancellationOutcome:

@@ -7,6 +7,13 @@ refuses it, the resume is done the ``argo resume`` way and the whole object is r
 with its resourceVersion (re-read and redone on 409), then read back to verify. A
 workflow not at a suspend point keeps the resume in the task's state; a missing one is
 recorded with its reason. ``resumed_epoch`` makes it happen once per epoch.
+
+Each decision that changes something is an Event on the workflow (on the task's state
+ConfigMap when there is none): WorkflowResumed or StageResumed for a resume this step
+wrote (not for one found already done), ResumeKept when a resume starts waiting, and
+ResumeDropped when one is given up — the last two only when the decision is new (the
+task's history has no such decision for that epoch), so a resume retried while it
+waits does not repeat them.
 """
 
 from __future__ import annotations
@@ -16,8 +23,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from remedy.domain import audit, push_order
 from remedy.domain import workflows as wf
 from remedy.domain.agents import format_time
+from remedy.domain.audit import Reason
 from remedy.domain.remediation import KeptResume
 from remedy.domain.stages import Stage, reached, transition
 from remedy.handlers.common.tasks import TaskStep
@@ -26,6 +35,10 @@ from remedy.ports import Conflict, RetryLater, Workflows
 log = logging.getLogger("remedy.resumes")
 
 CONFLICT_RETRIES = 5
+STEP = "workflow-resume"
+"""The history's step for every resume decision, whoever applies it."""
+WORKFLOW_RESUME = "remedy/workflow-resume"
+"""Who asks for a resume decided by the chain; the reconciler applies kept ones."""
 
 
 class ResumeNotVerified(RetryLater):
@@ -44,6 +57,8 @@ class Resumed:
 @dataclass(frozen=True)
 class ResumeApplier:
     workflows: Workflows
+    actor: str = WORKFLOW_RESUME
+    """Who asks, in the Events (the reconciler, for the kept resumes it applies)."""
 
     def apply(
         self,
@@ -74,6 +89,7 @@ class ResumeApplier:
                     target=target,
                     reason=reason,
                     now=now,
+                    workflow=workflow,
                 )
             task.guard()
             changed = wf.resumed(result, now=format_time(now), why=f"{reason}, epoch {epoch}")
@@ -101,6 +117,8 @@ class ResumeApplier:
                 target=target,
                 reason=reason,
                 now=now,
+                workflow=verified,
+                fresh=True,
             )
         raise Conflict(f"task {state.task_id}'s workflow kept changing during the resume")
 
@@ -152,8 +170,24 @@ class ResumeApplier:
         target: Stage,
         reason: str,
         now: datetime,
+        workflow: dict[str, Any] | None,
+        fresh: bool = False,
     ) -> Resumed:
         state = task.state
+        decided_before = any(  # this very decision, for this epoch, is in the history
+            e.epoch == epoch and e.step == STEP and e.outcome == result.note for e in state.history
+        )
+        decision = _decision(result, fresh=fresh, new=not decided_before)
+        if decision is not None:
+            task.audit(
+                decision,
+                audit.workflow(workflow) if workflow else None,
+                what=result.note,
+                epoch=epoch,
+                head=head,
+                requested_by=self.actor,
+                why=f"{reason} (delivery {delivery})",
+            )
         state.workflow_note = result.note
         if result.applied:
             state.resumed_epoch = max(state.resumed_epoch, epoch)
@@ -169,11 +203,18 @@ class ResumeApplier:
             )
         else:
             state.kept_resume = None
-        state.log(
-            at=now, epoch=epoch, delivery=delivery, step="workflow-resume", outcome=result.note
-        )
+        state.log(at=now, epoch=epoch, delivery=delivery, step=STEP, outcome=result.note)
         log.info("task %s: %s", state.task_id, result.note)
         return result
+
+
+def _decision(result: Resumed, *, fresh: bool, new: bool) -> Reason | None:
+    """The Event a remediation resume's outcome is worth, if any."""
+    if result.applied:
+        return Reason.WORKFLOW_RESUMED if fresh else None
+    if not new:
+        return None
+    return Reason.RESUME_KEPT if result.note.endswith("resume kept") else Reason.RESUME_DROPPED
 
 
 def _shows(workflow: dict[str, Any], *, epoch: int, target: Stage) -> bool:
@@ -198,6 +239,7 @@ class StageResumer:
     """
 
     workflows: Workflows
+    actor: str = WORKFLOW_RESUME
 
     def apply(
         self, task: TaskStep, *, stage: Stage, delivery: str, reason: str, now: datetime
@@ -211,8 +253,9 @@ class StageResumer:
             decided = _at_stage(workflow, stage)
             if isinstance(decided, Resumed):
                 return self._settle(
-                    task, decided, stage=stage, delivery=delivery, reason=reason, now=now
-                )
+                    task, decided, stage=stage, delivery=delivery, reason=reason, now=now,
+                    workflow=workflow,
+                )  # fmt: skip
             task.guard()
             try:
                 self.workflows.replace(
@@ -230,7 +273,10 @@ class StageResumer:
                 from_stage=str(stage),
                 to_stage=str(stage),
             )
-            return self._settle(task, done, stage=stage, delivery=delivery, reason=reason, now=now)
+            return self._settle(
+                task, done, stage=stage, delivery=delivery, reason=reason, now=now,
+                workflow=verified,
+            )  # fmt: skip
         raise Conflict(f"task {state.task_id}'s workflow kept changing during the resume")
 
     def apply_kept(self, task: TaskStep, *, now: datetime) -> list[Resumed]:
@@ -255,9 +301,23 @@ class StageResumer:
         delivery: str,
         reason: str,
         now: datetime,
+        workflow: dict[str, Any] | None,
     ) -> Resumed:
         state = task.state
         others = [k for k in state.kept_stage_resumes if k.target_stage != str(stage)]
+        was_kept = len(others) < len(state.kept_stage_resumes)
+        decision = _stage_decision(result, was_kept=was_kept)
+        if decision is not None:
+            newest = push_order.newest(state.pushes)
+            task.audit(
+                decision,
+                audit.workflow(workflow) if workflow else None,
+                what=result.note,
+                epoch=state.epoch,
+                head=newest.after if newest else "",
+                requested_by=self.actor,
+                why=f"{reason} (delivery {delivery})",
+            )
         if result.applied:
             state.stage_resumes = {**state.stage_resumes, str(stage): state.epoch}
         elif result.note.endswith("resume kept"):
@@ -275,11 +335,21 @@ class StageResumer:
             at=now,
             epoch=state.epoch,
             delivery=delivery,
-            step="workflow-resume",
+            step=STEP,
             outcome=result.note,
         )
         log.info("task %s: %s", state.task_id, result.note)
         return result
+
+
+def _stage_decision(result: Resumed, *, was_kept: bool) -> Reason | None:
+    """The Event a stage resume's outcome is worth: a kept one starts or stops waiting,
+    an applied one resumed; a PR event simply ignored is worth none."""
+    if result.applied:
+        return Reason.STAGE_RESUMED
+    if result.note.endswith("resume kept"):
+        return None if was_kept else Reason.RESUME_KEPT
+    return Reason.RESUME_DROPPED if was_kept else None
 
 
 def _at_stage(workflow: dict[str, Any] | None, stage: Stage) -> Resumed | dict[str, Any]:

@@ -14,7 +14,9 @@ name is never touched; default grace: it is stopping anyway) and confirmed gone 
 deletion (then ``remedy.dev/cancel-acknowledged-at`` is merged onto the run too, and the
 reconciler confirms it later), and the state is saved by compare-and-swap. When that
 made every run cancelled for the epoch stopped, the caller gets the ``agents.stopped``
-event to send once the lock is released. Five API calls in all.
+event to send once the lock is released. Five API calls in all, and a
+CancellationAcknowledged Event on the run (on the task's state ConfigMap when the run
+was already gone), with the cancellation's reason and who asked for it.
 
 A repeated acknowledgement writes nothing. Because a successful one deletes the run, a
 repeat usually finds the run gone; it is then answered from the remediation state that
@@ -29,8 +31,9 @@ from datetime import datetime
 
 from cloudevents.http import CloudEvent
 
-from remedy.domain import agents
+from remedy.domain import agents, audit
 from remedy.domain.agents import AgentRun
+from remedy.domain.audit import Reason
 from remedy.domain.remediation import Cancellation, RemediationState
 from remedy.handlers.common.cancelling import annotate
 from remedy.handlers.common.stopping import stopped_event
@@ -157,6 +160,15 @@ class Acknowledgements:
             {**recorded.model_dump(), "status": status, "outcome": note}
         )
         state.put_cancellation(updated)
+        task.audit(
+            Reason.CANCELLATION_ACKNOWLEDGED,
+            None if seen is None else audit.coderun(seen.namespace, seen.name, seen.uid),
+            what=f"{updated.agent or 'the agent'}'s run {target.key}: {note}",
+            epoch=updated.epoch,
+            head=updated.for_head,
+            requested_by=updated.requested_by,
+            why=updated.reason,
+        )
         state.log(
             at=now,
             epoch=updated.epoch,

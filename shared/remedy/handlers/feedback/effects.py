@@ -18,6 +18,9 @@ asked again, a deleted one is gone) and its outcome lives in the state saved at 
 end, so it is simply redone. Feedback resumed after a newer iteration was counted
 still gets its run, but leaves the labels to the newer iteration, so ``iteration-<n>``
 never goes backwards and ``ready-for-qa`` put back since is not taken off again.
+
+Events: RemediationRunStarted on the Rex run this attempt created (the cancellations
+tell their own), RemediationExhausted (a Warning) on the task's state ConfigMap.
 """
 
 from __future__ import annotations
@@ -27,9 +30,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
+from remedy.domain import audit, push_order
 from remedy.domain import feedback as rules
-from remedy.domain import push_order
-from remedy.domain.feedback import NO_SHA, Feedback, RunCreated
+from remedy.domain.audit import Reason
+from remedy.domain.feedback import NO_SHA, Feedback, RunMade
 from remedy.domain.remediation import RemediationState
 from remedy.events.models import RemediationExhausted, RemediationStarted
 from remedy.handlers.common.cancelling import Canceller, CancelRequest
@@ -47,7 +51,7 @@ REQUESTED_BY = "remedy/feedback-intake"
 class RemediationRuns(Protocol):
     """Creating remediation CodeRuns (the Kubernetes adapter in kube_runs)."""
 
-    def create(self, body: Mapping[str, Any]) -> RunCreated:
+    def create(self, body: Mapping[str, Any]) -> RunMade:
         """Create the run; ``"exists"`` when a run of that name already exists (409)."""
 
 
@@ -87,8 +91,17 @@ class Effects:
             "correlation_id": delivery,
             "epoch": max(state.epoch, 1),
         }
-        if iteration > self._settings.max_iterations:
+        maximum = self._settings.max_iterations
+        asked = {
+            "epoch": envelope["epoch"],
+            "head": envelope["head_sha"],
+            "requested_by": feedback.author,
+            "why": f"QA feedback {feedback.key} on PR #{feedback.pr_number}",
+        }
+        if iteration > maximum:
             note = self._mark_failed(task, feedback, iteration=iteration, steps=steps)
+            what = f"iteration {iteration} > max {maximum}: no run; {note}; a person must step in"
+            task.audit(Reason.REMEDIATION_EXHAUSTED, None, what=what, **asked)
             state.feedback_done = max(state.feedback_done, iteration)
             self._log(
                 state, now=now, delivery=delivery, outcome=f"iteration {iteration}: no run; {note}"
@@ -101,7 +114,7 @@ class Effects:
                 feedback_id=feedback.feedback_id,
             )
         name, created = self._create_run(
-            task, feedback, target=target, iteration=iteration, steps=steps
+            task, feedback, target=target, iteration=iteration, steps=steps, asked=asked
         )
         outcomes = self._canceller.cancel(
             task,
@@ -133,7 +146,14 @@ class Effects:
         )
 
     def _create_run(
-        self, task: TaskStep, feedback: Feedback, *, target: Target, iteration: int, steps: Steps
+        self,
+        task: TaskStep,
+        feedback: Feedback,
+        *,
+        target: Target,
+        iteration: int,
+        steps: Steps,
+        asked: dict[str, Any],
     ) -> tuple[str, str]:
         made = steps.get("run")
         if made is None:
@@ -145,8 +165,12 @@ class Effects:
             )
             task.guard()
             created = self._runs.create(body)
-            made = {"name": body["metadata"]["name"], "outcome": created}
+            made = {"name": created.name, "outcome": created.outcome}
             steps.record("run", made)
+            if created.outcome == "created":
+                what = f"created Rex's remediation run, iteration {iteration}"
+                run = audit.coderun(created.namespace, created.name, created.uid)
+                task.audit(Reason.REMEDIATION_RUN_STARTED, run, what=what, **asked)
         return str(made["name"]), str(made["outcome"])
 
     def _move_labels(

@@ -15,8 +15,11 @@ every cancellation of a task not yet stopped, under the task's lock:
 Why the "force issued" mark lives in the outcome text: the state model has no field for
 it and its statuses are exactly the ones every step agrees on, so the pass marks its own
 pending force with :data:`FORCE_PREFIX` and only reads back what it wrote itself.
-Every change is recorded in the task's history. The pass returns the epochs whose last
-pending cancellation it stopped, so the caller can announce ``agents.stopped`` promptly.
+Every change is recorded in the task's history, and told as an Event on the run:
+CancellationForced when this pass deletes it, CancellationConfirmedGone when it finds
+it gone (a forced run whose finalizers finished, or one that went by other means). The
+pass returns the epochs whose last pending cancellation it stopped, so the caller can
+announce ``agents.stopped`` promptly.
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from remedy.domain import audit
 from remedy.domain.agents import AgentRun, parse_time
+from remedy.domain.audit import Reason
 from remedy.domain.remediation import Cancellation, CancellationStatus, RemediationState
 from remedy.handlers.common.tasks import TaskStep
 from remedy.ports import AgentRuns, NotFound
@@ -93,9 +98,12 @@ def _settle_one(
         if issued:
             _update(task, cancellation, now, status="forced", outcome=_forced(cancellation))
             into.forced.append(cancellation.key)
+            what = "force-deleted earlier, now confirmed gone (its finalizers finished)"
         else:
             _update(task, cancellation, now, status="gone", outcome="confirmed gone (404)")
             into.gone.append(cancellation.key)
+            what = f"confirmed gone (404) while its cancellation was {cancellation.status}"
+        _audit(task, Reason.CANCELLATION_CONFIRMED_GONE, cancellation, what=what)
         return
     if not _expired(cancellation, now):
         into.waiting.append(cancellation.key)
@@ -110,13 +118,29 @@ def _settle_one(
     _update(task, cancellation, now, status=cancellation.status, outcome=issuing)
     task.save()
     runs.delete(run, grace_period_s=force_grace_s)
+    deleted = f"{_forced(cancellation)} with gracePeriodSeconds {force_grace_s}"
     if runs.gone(run):
         _update(task, cancellation, now, status="forced", outcome=_forced(cancellation))
         into.forced.append(cancellation.key)
+        _audit(task, Reason.CANCELLATION_FORCED, cancellation, what=f"{deleted}, confirmed gone")
         return
     note = f"{_forced(cancellation)} (grace {force_grace_s}s); waiting for its finalizers"
     _update(task, cancellation, now, status=cancellation.status, outcome=note)
     into.force_pending.append(cancellation.key)
+    what = f"{deleted}; waiting for its finalizers"
+    _audit(task, Reason.CANCELLATION_FORCED, cancellation, what=what)
+
+
+def _audit(task: TaskStep, reason: Reason, cancellation: Cancellation, *, what: str) -> None:
+    task.audit(
+        reason,
+        audit.coderun(cancellation.namespace, cancellation.name, cancellation.uid),
+        what=f"{cancellation.agent or 'the agent'}'s run: {what}",
+        epoch=cancellation.epoch,
+        head=cancellation.for_head,
+        requested_by=cancellation.requested_by,
+        why=cancellation.reason,
+    )
 
 
 def _expired(cancellation: Cancellation, now: datetime) -> bool:
