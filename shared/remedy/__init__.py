@@ -12,6 +12,8 @@ Layout (the architecture at a glance). What is deployed:
                  broker (``event_sink``).
 - ``wiring.py``  the composition root: which adapter serves which port, per function.
 - ``entrypoints.py``, ``config.py``, ``logs.py``: the HTTP edge, settings, logging.
+- ``traces.py``, ``otel.py``: each request a step in its W3C trace; OpenTelemetry spans
+                 (``otel``, imported only when an OTLP endpoint is set).
 
 What runs remedy on one machine, never deployed: ``local/`` (the emulated Kubernetes
 and GitHub APIs, the agent and workflow simulators, the local broker, ``remedy up``).

@@ -5,7 +5,12 @@ Knative broker counts as a failed delivery (a 2xx that is not a CloudEvent) and 
 forever. So functions use the ``http`` signature and this module answers the way the
 broker understands: 200 + a binary-mode CloudEvent (a reply), 202 with an empty body
 (taken, nothing follows), 4xx (rejected: not retried, dead-lettered with the reason),
-409/503 (retry later), 500 (unexpected; retried).
+409/503 (retry later), 500 (unexpected; retried). ``GET /healthz`` answers the probes
+(:mod:`remedy.handlers.common.health`).
+
+Each request is one step (:func:`remedy.traces.step`): it continues the trace of the
+incoming event (the webhook's: the trace its delivery starts), its reply names the step
+as parent, and its log lines carry the function, delivery id, trace id, task and epoch.
 """
 
 from __future__ import annotations
@@ -20,16 +25,20 @@ import flask
 from cloudevents.http import CloudEvent
 from pydantic import ValidationError
 
-from remedy import logs
+from remedy import logs, traces
 from remedy.domain.identifiers import InvalidIdentifier, validate_delivery_id
+from remedy.events import catalogue
 from remedy.events.codec import BadEvent, decode, encode_binary
 from remedy.events.github import UnreadableEvent
+from remedy.handlers.common import health
 from remedy.handlers.common.http import Response, json_response, read_limited, to_flask
 from remedy.handlers.common.results import Outcome, Reply
 from remedy.handlers.gateway import MAX_BODY_BYTES, Gateway, method_not_allowed, too_large
 from remedy.ports import Rejected, RetryLater
 
 log = logging.getLogger("remedy.entry")
+
+GATEWAY = "webhook-gateway"
 
 _REJECTED = (BadEvent, UnreadableEvent, InvalidIdentifier, ValidationError, Rejected)
 
@@ -42,12 +51,16 @@ def _error(status: int, error: str, message: str) -> flask.Response:
     return json_response(status, {"error": error, "message": message})
 
 
-def _respond(outcome: Outcome) -> flask.Response:
+def _respond(outcome: Outcome, step: traces.Step) -> flask.Response:
     if isinstance(outcome, Reply):
+        attributes = outcome.event.get_attributes()
+        step.describe(task=attributes.get("taskid"), epoch=attributes.get("epoch"))
         headers, body = encode_binary(outcome.event)
         log.info("reply %s %s", outcome.event["type"], outcome.event["id"])
+        step.finish("replied", status_code=200, reply_type=str(outcome.event["type"]))
         return flask.Response(body, status=200, headers=headers)
     log.info("acknowledged: %s", outcome.reason)
+    step.finish("acknowledged", status_code=202, reason=outcome.reason)
     return flask.Response(b"", status=202)
 
 
@@ -56,24 +69,35 @@ def cloudevent_function(
 ) -> Callable[[flask.Request], flask.Response]:
     """A functions-framework ``http`` entry point over a CloudEvent handler.
 
-    ``factory`` builds the handler (and its adapters) once, on the first request, so
-    importing a function never needs its environment.
+    ``factory`` builds the handler (and its adapters) once, on the first request (or
+    the first ``/healthz`` probe), so importing a function never needs its environment.
     """
     logs.configure()
     handler = functools.cache(factory)
 
     def handle(request: flask.Request) -> flask.Response:
+        if health.is_probe(request):
+            return health.answer(request, handler, function=name)
         if request.method != "POST":
             return _error(405, "method_not_allowed", f"{name} takes CloudEvents by POST")
         correlation = request.headers.get("ce-correlationid") or request.headers.get("ce-id")
-        with logs.delivery_context(correlation):
+        with logs.context(function=name, delivery=correlation):
             try:
                 event = decode(dict(request.headers), request.get_data())
             except BadEvent as exc:
                 log.warning("rejected: %s", exc)
                 return _error(400, "bad_event", str(exc))
-            with logs.delivery_context(_correlation_of(event)):
-                return _dispatch(handler(), event)
+            attributes = event.get_attributes()
+            delivery = _correlation_of(event)
+            with (
+                logs.context(delivery=delivery, task=attributes.get("taskid"),
+                             epoch=attributes.get("epoch")),
+                traces.step(name, name=_span_name(event),
+                            parent=attributes.get("traceparent"), delivery=delivery,
+                            attributes=_span_attributes(event)) as step,
+            ):  # fmt: skip
+                step.describe()
+                return _dispatch(handler(), event, step)
 
     handle.__name__ = "handle"
     return handle
@@ -84,37 +108,72 @@ def _correlation_of(event: CloudEvent) -> str:
     return str(attributes.get("correlationid") or attributes.get("id"))
 
 
-def _dispatch(handler: CloudEventHandler, event: CloudEvent) -> flask.Response:
+def _span_name(event: CloudEvent) -> str:
+    """``process <type>`` for a catalogued type; span names stay few whatever is sent."""
+    kind = str(event["type"])
+    return f"process {kind}" if kind in catalogue.BY_TYPE else "process"
+
+
+def _span_attributes(event: CloudEvent) -> dict[str, str]:
+    """The event's CloudEvents attributes, by OpenTelemetry's semantic conventions."""
+    attributes = event.get_attributes()
+    found = {
+        "cloudevents.event_id": attributes.get("id"),
+        "cloudevents.event_type": attributes.get("type"),
+        "cloudevents.event_source": attributes.get("source"),
+        "cloudevents.event_subject": attributes.get("subject"),
+    }
+    return {key: str(value) for key, value in found.items() if value is not None}
+
+
+def _dispatch(handler: CloudEventHandler, event: CloudEvent, step: traces.Step) -> flask.Response:
     try:
-        return _respond(handler.handle(event))
+        return _respond(handler.handle(event), step)
     except _REJECTED as exc:
         log.warning("rejected %s %s: %s", event["type"], event["id"], exc)
         status = exc.status if isinstance(exc, Rejected) else 400
+        step.finish("rejected", status_code=status, reason=str(exc))
         return _error(status, "rejected", str(exc))
     except RetryLater as exc:
         log.info("retry later %s %s: %s", event["type"], event["id"], exc)
+        step.finish("retry_later", status_code=exc.status, reason=str(exc))
         response = _error(exc.status, "retry_later", str(exc))
         wait = getattr(exc, "retry_after_s", None)
         if isinstance(wait, int | float) and wait > 0:
             # Knative honours Retry-After on 429/503 (delivery.retryAfterMax)
             response.headers["Retry-After"] = str(math.ceil(wait))
         return response
-    except Exception:
+    except Exception as exc:
         log.exception("failed %s %s", event["type"], event["id"])
+        step.finish("failed", status_code=500, reason=type(exc).__name__)
         return _error(500, "internal", "unexpected failure; the delivery will be retried")
 
 
 def webhook_function(factory: Callable[[], Gateway]) -> Callable[[flask.Request], flask.Response]:
-    """The webhook-gateway entry point: size limits before the body is read."""
+    """The webhook-gateway entry point: size limits before the body is read. Each
+    webhook is the root step of the trace its delivery starts."""
     logs.configure()
     gateway = functools.cache(factory)
 
     def handle(request: flask.Request) -> flask.Response:
-        delivery = request.headers.get("X-GitHub-Delivery", "")
-        with logs.delivery_context(_loggable(delivery)):
+        if health.is_probe(request):
+            return health.answer(request, gateway, function=GATEWAY)
+        delivery = _loggable(request.headers.get("X-GitHub-Delivery", ""))
+        with (
+            logs.context(function=GATEWAY, delivery=delivery),
+            traces.step(GATEWAY, name="webhook", delivery=delivery, attributes={
+                "github.event": request.headers.get("X-GitHub-Event", "")[:64] or None,
+            }) as step,
+        ):  # fmt: skip
             result = _webhook(gateway(), request)
             if result.status >= 400:
                 log.info("answered %s: %s", result.status, result.body.get("message"))
+            outcome = traces.outcome_of(result.status)
+            status = result.body.get("status")
+            step.finish(
+                outcome, status_code=result.status,
+                reason=str(status if outcome == "done" else result.body.get("error")),
+            )  # fmt: skip
             return to_flask(result)
 
     handle.__name__ = "handle"

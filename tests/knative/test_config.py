@@ -10,8 +10,10 @@ Covers:
   Secret keys (which must never be in the ConfigMap); every key of remedy-config is read
   by the deployed code (``REMEDY_*`` or not);
 - each ``REMEDY_*`` value in remedy-config equals the code's default wherever the code
-  reads it (numbers compared as numbers), GITHUB_API_URL equals the adapter's default,
-  and REDIS_URLS names the three masters of redis.yaml;
+  reads it (numbers compared as numbers), but for the deliberate deployment choices in
+  ``DEPLOYED`` (JSON logs; text stays the default locally), which must hold the value
+  named there and differ from the code's default; GITHUB_API_URL equals the adapter's
+  default, and REDIS_URLS names the three masters of redis.yaml;
 - the scan itself: it follows the functions' imports and not local-only tooling, finds
   names and defaults it must find, and the comparison flags a missing entry, an entry
   nobody reads and a changed default (so these tests can fail).
@@ -30,6 +32,8 @@ from tests.knative.support import ROOT, of_kind
 SECRET_KEYS = frozenset({"WEBHOOK_SECRET", "GITHUB_TOKEN", "REMEDY_API_TOKENS"})
 """Kept in the Secret remedy-secrets and handed out per key (see test_services.py)."""
 REDIS = ("redis-0", "redis-1", "redis-2")
+DEPLOYED = {"REMEDY_LOG_FORMAT": "json"}
+"""Settings the deployment sets away from the code's default on purpose, and to what."""
 
 
 def config_data() -> dict[str, str]:
@@ -50,6 +54,15 @@ def problems(
               sorted(SECRET_KEYS & set(data))]  # fmt: skip
     for each in reads:
         if each.name in SECRET_KEYS or each.name not in data:
+            continue
+        if each.name in DEPLOYED:
+            if data[each.name] != DEPLOYED[each.name] or source_scan.same_value(
+                data[each.name], each.default
+            ):
+                found.append(
+                    f"{each.name}: remedy-config says {data[each.name]!r}, the deployment's "
+                    f"choice is {DEPLOYED[each.name]!r} (the code's default: {each.default!r})"
+                )
             continue
         if not source_scan.same_value(data[each.name], each.default):
             where = f"{each.file.relative_to(ROOT)}:{each.line}"
@@ -127,6 +140,11 @@ def _drop(data: dict[str, str], key: str) -> dict[str, str]:
             lambda d: {**d, "REMEDY_CANCEL_GRACE_SECONDS": "45"},
             "REMEDY_CANCEL_GRACE_SECONDS: remedy-config says '45'",
             id="default-changed",
+        ),
+        pytest.param(
+            lambda d: {**d, "REMEDY_LOG_FORMAT": "text"},
+            "REMEDY_LOG_FORMAT: remedy-config says 'text', the deployment's choice is 'json'",
+            id="deployment-choice-lost",
         ),
         pytest.param(
             lambda d: {**d, "GITHUB_TOKEN": "x"},

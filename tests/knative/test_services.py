@@ -14,6 +14,12 @@ Covers:
 - control-api's request timeout outlasts its longest watch and stays within Knative's
   default maximum; the others keep short timeouts;
 - only webhook-gateway and control-api are reachable from outside the cluster;
+- every function has a readiness and a liveness probe, both ``GET`` on the path the code
+  answers probes on (remedy.handlers.common.health), on the serving port; readiness
+  leaves periodSeconds and failureThreshold to Knative (its aggressive probing while a
+  pod starts is what a cold start waits on); liveness gives up only after longer than
+  the Service's request timeout, so a pod whose threads are all busy with requests in
+  flight is never restarted for it;
 - Redis: three independent masters (one replica each, no replication, persistence off,
   noeviction, limits), each with its Service, and a NetworkPolicy that admits exactly
   the pods of the functions whose code uses Redis.
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import pytest
 
+from remedy.handlers.common.health import HEALTH_PATH
 from remedy.handlers.control.watch import MAX_TIMEOUT_S
 from tests.knative import source_scan
 from tests.knative.support import EXTERNAL, FUNCTIONS, Manifest, container, env, ksvc, of_kind
@@ -90,6 +97,28 @@ def test_request_timeout(function: str) -> None:
         assert MAX_TIMEOUT_S < timeout <= KNATIVE_MAX_TIMEOUT_S
     else:
         assert timeout <= 60
+
+
+def _probe_path(probe: Manifest, serving_port: int) -> str:
+    get = probe["httpGet"]
+    assert get.get("port", serving_port) == serving_port, "Knative probes the serving port"
+    assert get.get("scheme", "HTTP") == "HTTP"
+    path: str = get["path"]
+    return path
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_probes(function: str) -> None:
+    service = ksvc(function)
+    spec = container(service)
+    (port,) = [p["containerPort"] for p in spec["ports"]]
+    readiness, liveness = spec["readinessProbe"], spec["livenessProbe"]
+    assert _probe_path(readiness, port) == _probe_path(liveness, port) == HEALTH_PATH
+    assert "periodSeconds" not in readiness and "failureThreshold" not in readiness
+    request_timeout = service["spec"]["template"]["spec"]["timeoutSeconds"]
+    period, threshold = liveness["periodSeconds"], liveness["failureThreshold"]
+    assert 0 < liveness["timeoutSeconds"] <= period
+    assert period * threshold > request_timeout, (function, period, threshold)
 
 
 def test_one_image_for_every_function() -> None:

@@ -5,7 +5,9 @@ answers plain JSON (and JSON lines for a watch, streamed as chunks). Bodies are 
 by nature; anything over 64 KiB is refused before it is read. The core is built on
 the first request, so importing the function never needs its environment. The operator
 dashboard's static files are served here too, under ``/dashboard/``, without a token
-(see :mod:`remedy.handlers.control.dashboard`).
+(see :mod:`remedy.handlers.control.dashboard`). ``GET /healthz`` answers the probes.
+Each API request is a step (:func:`remedy.traces.step`), continuing the caller's W3C
+``traceparent`` header when it sends one.
 """
 
 from __future__ import annotations
@@ -16,13 +18,15 @@ from collections.abc import Callable
 
 import flask
 
-from remedy import logs
+from remedy import logs, traces
+from remedy.handlers.common import health
 from remedy.handlers.common.http import Response, read_limited, to_flask
 from remedy.handlers.control.api import ControlApi
 from remedy.handlers.control.dashboard import files as dashboard
 
 log = logging.getLogger("remedy.control_api")
 
+NAME = "control-api"
 MAX_BODY_BYTES = 64 * 1024
 
 
@@ -33,28 +37,38 @@ def control_function(
     api = functools.cache(factory)
 
     def handle(request: flask.Request) -> flask.Response:
+        if health.is_probe(request):
+            return health.answer(request, api, function=NAME)
         body = read_limited(request, MAX_BODY_BYTES)
         if body is None:
             return to_flask(_too_large())
         page = dashboard.answer(request)  # the dashboard's files need no token
         if page is not None:
             return page
-        query = request.query_string.decode("latin-1")
-        target = request.path + (f"?{query}" if query else "")
-        try:
-            core = api()
-        except Exception:
-            log.exception("control-api could not start")
-            message = "control-api is misconfigured; see its log"
-            return to_flask(Response(500, {"error": "misconfigured", "message": message}))
-        result = core.handle(request.method, target, headers=dict(request.headers), body=body)
-        if result.status >= 400:
-            log.info("%s %r → %s %s", request.method[:10], request.path[:200], result.status,
-                     result.body.get("error"))  # fmt: skip
-        return to_flask(result)
+        with traces.step(NAME, name=request.method[:10],
+                         parent=request.headers.get("traceparent")) as step:  # fmt: skip
+            result = _serve(api, request, body)
+            step.finish(traces.outcome_of(result.status), status_code=result.status)
+            return to_flask(result)
 
     handle.__name__ = "handle"
     return handle
+
+
+def _serve(api: Callable[[], ControlApi], request: flask.Request, body: bytes) -> Response:
+    query = request.query_string.decode("latin-1")
+    target = request.path + (f"?{query}" if query else "")
+    try:
+        core = api()
+    except Exception:
+        log.exception("control-api could not start")
+        message = "control-api is misconfigured; see its log"
+        return Response(500, {"error": "misconfigured", "message": message})
+    result = core.handle(request.method, target, headers=dict(request.headers), body=body)
+    if result.status >= 400:
+        log.info("%s %r → %s %s", request.method[:10], request.path[:200], result.status,
+                 result.body.get("error"))  # fmt: skip
+    return result
 
 
 def _too_large() -> Response:

@@ -7,7 +7,9 @@ with any other body would count as a failed delivery). A tick that cannot list t
 tasks answers 503 (the ping is retried; ticks are idempotent). A dead letter is always
 logged first; only when recording it in the task's state hits a busy lock or an
 unavailable API does it answer 503, so the Broker retries that delivery instead of the
-record being silently missing.
+record being silently missing. ``GET /healthz`` answers the probes. A tick and a dead
+letter are each a step (:func:`remedy.traces.step`); a dead letter's continues the trace
+of the event that died, so the trace shows where it ended.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from typing import Protocol
 import flask
 from cloudevents.http import CloudEvent
 
-from remedy import logs
+from remedy import logs, traces
 from remedy.events.catalogue import PING
 from remedy.events.codec import BadEvent, decode
+from remedy.handlers.common import health
 from remedy.handlers.common.http import json_response
 from remedy.handlers.reconciler.dead_letters import Recorded
 from remedy.handlers.reconciler.reconciler import TickReport
@@ -48,20 +51,37 @@ def reconciler_function(
     service = functools.cache(factory)
 
     def handle(request: flask.Request) -> flask.Response:
+        if health.is_probe(request):
+            return health.answer(request, service, function=NAME)
         path = request.path.rstrip("/") or "/"
         if path not in ("/", DEAD_LETTER_PATH):
             return _error(404, "not_found", f"{NAME} serves / (ping) and {DEAD_LETTER_PATH}")
         if request.method != "POST":
             return _error(405, "method_not_allowed", f"{NAME} takes CloudEvents by POST")
-        try:
-            event = decode(dict(request.headers), request.get_data())
-        except BadEvent as exc:
-            log.warning("rejected on %s: %s", path, exc)
-            return _error(400, "bad_event", str(exc))
-        with logs.delivery_context(str(event.get_attributes().get("correlationid") or "-")):
-            if path == DEAD_LETTER_PATH:
-                return _dead_letter(service(), event)
-            return _tick(service(), event)
+        with logs.context(function=NAME):
+            try:
+                event = decode(dict(request.headers), request.get_data())
+            except BadEvent as exc:
+                log.warning("rejected on %s: %s", path, exc)
+                return _error(400, "bad_event", str(exc))
+            attributes = event.get_attributes()
+            letter = path == DEAD_LETTER_PATH
+            correlation = attributes.get("correlationid")
+            delivery = str(correlation) if correlation else None
+            with (
+                logs.context(delivery=delivery, task=attributes.get("taskid"),
+                             epoch=attributes.get("epoch")),
+                traces.step(NAME, name="dead-letter" if letter else "tick",
+                            parent=attributes.get("traceparent"),
+                            delivery=delivery,
+                            attributes={"cloudevents.event_id": str(event["id"]),
+                                        "cloudevents.event_type": str(event["type"])}) as step,
+            ):  # fmt: skip
+                step.describe()
+                response = _dead_letter(service(), event) if letter else _tick(service(), event)
+                step.finish(traces.outcome_of(response.status_code),
+                            status_code=response.status_code)  # fmt: skip
+                return response
 
     handle.__name__ = "handle"
     return handle
