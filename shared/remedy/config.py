@@ -10,10 +10,10 @@ import os
 import re
 from collections.abc import Mapping
 
-from remedy.adapters.redis.nodes import parse_redis_urls
 from remedy.domain.branches import DEFAULT_TASK_BRANCH_PATTERN, TaskBranchPattern
 from remedy.domain.identifiers import InvalidIdentifier, LoginSet
 from remedy.domain.signatures import parse_secrets
+from remedy.redis_urls import parse_redis_urls
 
 DEFAULT_IMPLEMENTATION_AGENTS = "5DLabs-Rex,5DLabs-Rex[bot]"
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")

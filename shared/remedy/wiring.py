@@ -1,49 +1,54 @@
 """The composition root: builds each function's handler from the environment.
 
 The only place that knows which adapter serves which port. Function entry points call
-one factory here, lazily, on their first request.
+one factory here, lazily, on their first request. The clients are built once per
+process (``_redis``, ``_kube``) and shared by whatever the function builds.
+
+Adapters are imported inside the factories and helpers that use them, never at the top:
+on Knative a function scaled to zero pays for its imports on the request a user waits on,
+so webhook-gateway and push-intake must not load the Kubernetes client or PyGithub, and
+a function that never calls GitHub must not load PyGithub (tests/observability/ — or
+wherever the import-closure test lives — checks each function's closure).
 """
 
 from __future__ import annotations
 
 import functools
 import os
-
-from kubernetes.client import ApiClient
+from typing import TYPE_CHECKING
 
 from remedy import config, logs
-from remedy.adapters.event_sink import HttpEventSink
-from remedy.adapters.github.prs import PullRequestsClient
-from remedy.adapters.github.pull_heads import PullHeadsClient
-from remedy.adapters.kube.api import KubeAgentRuns, KubeRemediationStates, KubeWorkflows, api_client
-from remedy.adapters.kube.events import KubeAuditTrail, reporting_instance
-from remedy.adapters.kube.runs import KubeRemediationRuns
-from remedy.adapters.redis.idempotency import LedgerIdempotency
-from remedy.adapters.redis.ledger import Ledger
-from remedy.adapters.redis.push_log import RedisPushLogs
-from remedy.adapters.redis.redlock import Redlock
 from remedy.domain.agents import AgentPolicy
 from remedy.domain.feedback import DEFAULT_QA_AGENTS
 from remedy.domain.pushes import PushPolicy
 from remedy.domain.stage_events import StagePolicy
-from remedy.handlers.chain.agent_cancel import AgentCancel
-from remedy.handlers.chain.label_update import LabelSettings, LabelUpdate
-from remedy.handlers.chain.push_intake import PushIntake
-from remedy.handlers.chain.workflow_resume import WorkflowResume
-from remedy.handlers.common.cancelling import Canceller, CancelSettings
-from remedy.handlers.common.resumes import ResumeApplier, StageResumer
-from remedy.handlers.common.tasks import TaskSteps
-from remedy.handlers.control.api import ControlApi
-from remedy.handlers.control.auth import Tokens, TokensError, token_values
-from remedy.handlers.feedback.intake import FeedbackIntake
-from remedy.handlers.feedback.settings import feedback_settings
-from remedy.handlers.gateway import Gateway
-from remedy.handlers.reconciler.reconciler import Reconciler, ReconcileSettings
-from remedy.handlers.reconciler.resumes import KeptResumes
 from remedy.ports import Clock, EventSink, utcnow
+
+if TYPE_CHECKING:
+    from kubernetes.client import ApiClient
+
+    from remedy.adapters.kube.events import KubeAuditTrail
+    from remedy.adapters.redis.idempotency import LedgerIdempotency
+    from remedy.adapters.redis.redlock import Redlock
+    from remedy.handlers.chain.agent_cancel import AgentCancel
+    from remedy.handlers.chain.label_update import LabelUpdate
+    from remedy.handlers.chain.push_intake import PushIntake
+    from remedy.handlers.chain.workflow_resume import WorkflowResume
+    from remedy.handlers.common.cancelling import Canceller
+    from remedy.handlers.common.tasks import TaskSteps
+    from remedy.handlers.control.api import ControlApi
+    from remedy.handlers.feedback.intake import FeedbackIntake
+    from remedy.handlers.gateway import Gateway
+    from remedy.handlers.reconciler.reconciler import Reconciler
+
+# Each import below the top of a function is deliberate (see the module docstring).
+# ruff: noqa: PLC0415
 
 
 def gateway() -> Gateway:
+    from remedy.adapters.event_sink import HttpEventSink
+    from remedy.handlers.gateway import Gateway
+
     secrets = config.webhook_secrets()
     for secret in secrets:
         logs.register_secret(secret.decode())
@@ -51,6 +56,9 @@ def gateway() -> Gateway:
 
 
 def push_intake() -> PushIntake:
+    from remedy.adapters.redis.push_log import RedisPushLogs
+    from remedy.handlers.chain.push_intake import PushIntake
+
     locks, idempotency = _redis()
     return PushIntake(
         policy=PushPolicy(
@@ -69,6 +77,10 @@ def _redis() -> tuple[Redlock, LedgerIdempotency]:
 
 @functools.cache
 def _redis_for(urls: tuple[str, ...]) -> tuple[Redlock, LedgerIdempotency]:
+    from remedy.adapters.redis.idempotency import LedgerIdempotency
+    from remedy.adapters.redis.ledger import Ledger
+    from remedy.adapters.redis.redlock import Redlock
+
     lease = config.ledger_lease_seconds()
     locks = Redlock.from_urls(list(urls), socket_timeout_s=config.redis_node_timeout_seconds())
     return locks, LedgerIdempotency(Ledger.from_urls(list(urls), lease_s=lease), lease_s=lease)
@@ -81,17 +93,24 @@ def _kube() -> ApiClient:
 
 @functools.cache
 def _kube_for(kubeconfig: str | None) -> ApiClient:
+    from remedy.adapters.kube.api import api_client
+
     return api_client(kubeconfig)
 
 
 def _audit(function: str) -> KubeAuditTrail:
     """Kubernetes Events from ``function`` (its pod's name is its HOSTNAME)."""
+    from remedy.adapters.kube.events import KubeAuditTrail, reporting_instance
+
     return KubeAuditTrail(
         _kube(), instance=reporting_instance(function, os.environ.get("HOSTNAME"))
     )
 
 
 def _tasks(function: str) -> TaskSteps:
+    from remedy.adapters.kube.api import KubeRemediationStates
+    from remedy.handlers.common.tasks import TaskSteps
+
     locks, _ = _redis()
     return TaskSteps(
         locks=locks,
@@ -102,12 +121,17 @@ def _tasks(function: str) -> TaskSteps:
 
 
 def agent_cancel() -> AgentCancel:
+    from remedy.handlers.chain.agent_cancel import AgentCancel
+
     return AgentCancel(
         canceller=_canceller(), tasks=_tasks("agent-cancel"), idempotency=_redis()[1]
     )
 
 
 def _canceller() -> Canceller:
+    from remedy.adapters.kube.api import KubeAgentRuns
+    from remedy.handlers.common.cancelling import Canceller, CancelSettings
+
     return Canceller(
         runs=KubeAgentRuns(_kube(), namespaces=config.coderun_namespaces()),
         settings=CancelSettings(
@@ -121,6 +145,9 @@ def _canceller() -> Canceller:
 
 
 def label_update() -> LabelUpdate:
+    from remedy.adapters.github.prs import PullRequestsClient
+    from remedy.handlers.chain.label_update import LabelSettings, LabelUpdate
+
     return LabelUpdate(
         prs=PullRequestsClient.from_env(),
         tasks=_tasks("label-update"),
@@ -133,6 +160,10 @@ def label_update() -> LabelUpdate:
 
 
 def workflow_resume() -> WorkflowResume:
+    from remedy.adapters.kube.api import KubeWorkflows
+    from remedy.handlers.chain.workflow_resume import WorkflowResume
+    from remedy.handlers.common.resumes import ResumeApplier, StageResumer
+
     workflows = KubeWorkflows(_kube(), namespace=config.workflow_namespace())
     return WorkflowResume(
         applier=ResumeApplier(workflows),
@@ -152,6 +183,11 @@ def workflow_resume() -> WorkflowResume:
 
 def control_api() -> ControlApi:
     """control-api: REMEDY_API_TOKENS (principal=token pairs) and K_SINK besides the rest."""
+    from remedy.adapters.event_sink import HttpEventSink
+    from remedy.adapters.kube.api import KubeAgentRuns, KubeWorkflows
+    from remedy.handlers.control.api import ControlApi
+    from remedy.handlers.control.auth import Tokens, TokensError, token_values
+
     raw = os.environ.get("REMEDY_API_TOKENS", "")
     for token in token_values(raw):
         logs.register_secret(token)
@@ -177,6 +213,14 @@ RECONCILER_LOCK_WAIT_S = 0.2
 def reconciler(*, clock: Clock = utcnow, sink: EventSink | None = None) -> Reconciler:
     """reconciler: K_SINK besides the rest; REMEDY_FORCE_GRACE_SECONDS (10),
     REMEDY_SAGA_DEADLINE_SECONDS (60), REMEDY_MAX_REDRIVES (5)."""
+    from remedy.adapters.event_sink import HttpEventSink
+    from remedy.adapters.kube.api import KubeAgentRuns, KubeRemediationStates, KubeWorkflows
+    from remedy.adapters.redis.redlock import Redlock
+    from remedy.handlers.common.resumes import ResumeApplier, StageResumer
+    from remedy.handlers.common.tasks import TaskSteps
+    from remedy.handlers.reconciler.reconciler import Reconciler, ReconcileSettings
+    from remedy.handlers.reconciler.resumes import KeptResumes
+
     locks, _ = _redis()
     states = KubeRemediationStates(_kube(), namespace=config.state_namespace())
     workflows = KubeWorkflows(_kube(), namespace=config.workflow_namespace())
@@ -202,6 +246,12 @@ def feedback_intake() -> FeedbackIntake:
     """feedback-intake: REMEDY_QA_AGENTS, REMEDY_FEEDBACK_MARKER, REMEDY_MAX_ITERATIONS (10),
     REMEDY_LABEL_REMEDIATION, REMEDY_LABEL_FAILED, REMEDY_LABELS_REMOVE (label-update's),
     REMEDY_REX_* besides the rest."""
+    from remedy.adapters.github.prs import PullRequestsClient
+    from remedy.adapters.github.pull_heads import PullHeadsClient
+    from remedy.adapters.kube.runs import KubeRemediationRuns
+    from remedy.handlers.feedback.intake import FeedbackIntake
+    from remedy.handlers.feedback.settings import feedback_settings
+
     return FeedbackIntake(
         settings=feedback_settings(
             os.environ,

@@ -174,10 +174,11 @@ def _wiring_defs() -> dict[str, ast.FunctionDef]:
 
 @functools.cache
 def github_clients() -> frozenset[str]:
-    """Names wiring imports from remedy's GitHub adapters (``remedy.adapters.github_*``)."""
+    """Names wiring imports from remedy's GitHub adapters (``remedy.adapters.github``),
+    at the top or inside the factories that use them."""
     return frozenset(
         alias.asname or alias.name
-        for node in _tree(WIRING).body
+        for node in ast.walk(_tree(WIRING))
         if isinstance(node, ast.ImportFrom)
         and (node.module or "").startswith("remedy.adapters.github")
         for alias in node.names
