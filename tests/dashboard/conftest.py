@@ -1,9 +1,9 @@
 """Fixtures for the dashboard's tests: the platform over HTTP, a headless Chromium, logs.
 
 - ``platform``: every function served over HTTP with the local broker routing between
-  them and the agent simulator acknowledging (tests/dashboard/platform.py);
+  them and the agent simulator acknowledging (tests/support/platform.py);
 - ``control_only``: control-api alone over HTTP, its broker a recording stand-in, for
-  pages that need only states saved directly;
+  pages that need only states saved directly (tests/dashboard/states.py);
 - ``page``: Debian's Chromium, headless, fresh profile (tests/dashboard/browser.py); it
   fails, never skips, when the browser is missing;
 - ``log_lines``: every log record any logger of this process wrote during the test.
@@ -14,7 +14,7 @@ The screenshots saved under tests/dashboard/artifacts/ are listed at the end of 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,29 +23,17 @@ from kubernetes import client
 from remedy.local.http_server import ServedApp
 from tests.chain.conftest import api, custom, github, kube, platform_env
 from tests.dashboard import browser
-from tests.dashboard import platform as platforms
 from tests.intake.conftest import RecordingSink, sink
+from tests.support import platform as platforms
 
 __all__ = ["api", "custom", "github", "kube", "platform_env", "sink"]
-
-CHAIN = ("push-intake", "agent-cancel", "label-update", "workflow-resume", "feedback-intake",
-         "reconciler")  # fmt: skip
-
-
-def _setter(monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[str, str]], None]:
-    def set_env(values: dict[str, str]) -> None:
-        for name, value in values.items():
-            monkeypatch.setenv(name, value)
-
-    return set_env
 
 
 @pytest.fixture
 def platform(
     platform_env: dict[str, str], api: client.ApiClient, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[platforms.Platform]:
-    started = platforms.start(api=api, names=CHAIN, env=_setter(monkeypatch))
-    platforms.with_agents(started)
+    started = platforms.start(api=api, env=platforms.environment(monkeypatch))
     yield started
     started.stop()
 
@@ -57,7 +45,8 @@ def control_only(
     sink: tuple[RecordingSink, ServedApp],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[platforms.Platform]:
-    started = platforms.start(api=api, names=(), env=_setter(monkeypatch), sink_url=sink[1].url)
+    env = platforms.environment(monkeypatch)
+    started = platforms.start(api=api, env=env, names=(), sink_url=sink[1].url, agents=False)
     yield started
     started.stop()
 

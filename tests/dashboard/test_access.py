@@ -18,9 +18,9 @@ from __future__ import annotations
 from selenium.webdriver.common.keys import Keys
 
 from tests.chain import seed
-from tests.dashboard import platform as platforms
+from tests.dashboard import states
 from tests.dashboard.browser import Page
-from tests.dashboard.platform import OPERATOR_TOKEN, Platform
+from tests.support.platform import OPERATOR_TOKEN, Platform
 
 UNLABELLED = """
 const controls = [...document.querySelectorAll('input, textarea, select')];
@@ -49,9 +49,7 @@ def _tabs(page: Page, count: int, *, back: bool = False) -> list[str]:
 
 
 def test_pages_are_labelled_and_work_from_the_keyboard(page: Page, control_only: Platform) -> None:
-    platforms.save_states(
-        control_only.api, [platforms.a_state(12, epoch=5, statuses=["requested"])]
-    )
+    states.save_states(control_only.api, [states.a_state(12, epoch=5, statuses=["requested"])])
     seed.play_workflow(control_only.custom, task=12, stage="waiting-pr-created")
 
     page.driver.get(control_only.dashboard_url)

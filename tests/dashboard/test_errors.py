@@ -13,10 +13,10 @@ from __future__ import annotations
 from selenium.webdriver.common.keys import Keys
 
 from remedy.local.http_server import ServedApp
-from tests.dashboard import platform as platforms
+from tests.dashboard import states
 from tests.dashboard.browser import Page
-from tests.dashboard.platform import OPERATOR_TOKEN, Platform
 from tests.intake.conftest import RecordingSink
+from tests.support.platform import OPERATOR_TOKEN, Platform
 
 WRONG = "not-a-token-remedy-knows-0123456789"
 TOKEN_KEY = "remedy.dashboard.token"
@@ -75,8 +75,7 @@ def test_cancel_errors_are_shown_and_a_retry_keeps_its_key(
     page: Page, control_only: Platform, sink: tuple[RecordingSink, ServedApp]
 ) -> None:
     recorder, _ = sink
-    platforms.save_states(control_only.api, [platforms.a_state(12, epoch=5),
-                                             platforms.a_state(13)])  # fmt: skip
+    states.save_states(control_only.api, [states.a_state(12, epoch=5), states.a_state(13)])
     _sign_in(page, control_only)
     page.wait(lambda d: page.all("#tasks a[data-task='13']"), "the task list")
 

@@ -20,8 +20,8 @@ import pytest
 from werkzeug.test import Client
 
 from tests.dashboard import STATIC
-from tests.dashboard.platform import OPERATOR_TOKEN
 from tests.intake.conftest import ROOT, function_app
+from tests.support.platform import OPERATOR_TOKEN
 
 PACKAGE = ROOT / "shared" / "remedy"
 FILES = sorted(path.name for path in STATIC.iterdir())

@@ -24,9 +24,9 @@ from typing import Any
 
 from selenium.webdriver.common.keys import Keys
 
-from tests.dashboard import platform as platforms
 from tests.dashboard.browser import Page
-from tests.dashboard.platform import NEW, OPERATOR_TOKEN, TASK, Platform
+from tests.support import platform as platforms
+from tests.support.platform import NEW, OPERATOR_TOKEN, TASK, Platform
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 REASON = "the spec changed under the review"
@@ -54,7 +54,7 @@ def _grace_left(page: Page, run: str) -> int:
 def test_cancel_from_the_dashboard_and_watch_it_complete(
     page: Page, platform: Platform, github: Any, log_lines: list[str]
 ) -> None:
-    before = platforms.remediated(platform, github)
+    before = platforms.remediated(platform, github, runs=[("cleo-12", "5DLabs-Cleo")])
     _sign_in(page, platform)
     storage = page.driver.execute_script(
         "return [sessionStorage.getItem('remedy.dashboard.token'), localStorage.length,"
@@ -81,8 +81,8 @@ def test_cancel_from_the_dashboard_and_watch_it_complete(
     page.screenshot("task")
 
     # new review runs, whose agents take a few seconds to acknowledge
-    platforms.simulated_run(platform.custom, "cleo-12-b", "5DLabs-Cleo", ack_delay_s=6)
-    platforms.simulated_run(platform.custom, "tess-12-b", "5DLabs-Tess", ack_delay_s=6.5)
+    platform.review_run("cleo-12-b", "5DLabs-Cleo", ack_delay="6")
+    platform.review_run("tess-12-b", "5DLabs-Tess", ack_delay="6.5")
     page.driver.execute_script("window.notReloaded = true")
     page.find("h1").click()
     assert page.tab() == "textarea#cancel-reason"

@@ -20,10 +20,9 @@ from selenium.webdriver.support.select import Select
 
 from remedy.domain.stages import Stage
 from tests.chain import seed
-from tests.dashboard import STATIC
-from tests.dashboard import platform as platforms
+from tests.dashboard import STATIC, states
 from tests.dashboard.browser import Page
-from tests.dashboard.platform import NEW, OPERATOR_TOKEN, Platform
+from tests.support.platform import NEW, OPERATOR_TOKEN, Platform
 
 
 def _listed(page: Page) -> list[str]:
@@ -35,10 +34,10 @@ def _shows(page: Page, tasks: list[str], what: str) -> None:
 
 
 def test_columns_filters_and_pages(page: Page, control_only: Platform) -> None:
-    platforms.save_states(control_only.api, [
-        platforms.a_state(3, epoch=7, statuses=["requested", "gone", "forced"]),
-        platforms.a_state(12, epoch=9, statuses=["gone"]),
-        platforms.a_state(40, "acme/app", epoch=2),
+    states.save_states(control_only.api, [
+        states.a_state(3, epoch=7, statuses=["requested", "gone", "forced"]),
+        states.a_state(12, epoch=9, statuses=["gone"]),
+        states.a_state(40, "acme/app", epoch=2),
     ])  # fmt: skip
     seed.play_workflow(control_only.custom, task=3, stage="waiting-pr-created")
     seed.play_workflow(control_only.custom, task=12, stage="waiting-ready-for-qa")

@@ -2,20 +2,20 @@
 
 - ``platform``: every function over HTTP, the local broker routing by knative/'s
   Triggers, the agent simulator acknowledging through control-api, and Rex's push of
-  task 12 gone through the chain (tests/mcp/platform.py);
+  task 12 gone through the chain (tests/support/platform.py);
 - ``anyio_backend``: the tests drive the SDK's own client, which is async, on asyncio.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from kubernetes import client
 
 from tests.chain.conftest import api, custom, github, kube, platform_env
-from tests.mcp import platform as platforms
+from tests.support import platform as platforms
 
 __all__ = ["api", "custom", "github", "kube", "platform_env"]
 
@@ -32,10 +32,9 @@ def platform(
     github: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[platforms.Platform]:
-    def set_env(values: Mapping[str, str]) -> None:
-        for name, value in values.items():
-            monkeypatch.setenv(name, value)
-
-    started = platforms.start(api=api, github=github, set_env=set_env)
-    yield started
-    started.stop()
+    started = platforms.start(api=api, env=platforms.environment(monkeypatch))
+    try:
+        platforms.remediated(started, github)
+        yield started
+    finally:
+        started.stop()

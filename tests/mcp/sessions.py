@@ -21,7 +21,7 @@ from mcp import Client, StdioServerParameters, stdio_client
 from mcp.client.session import IncomingMessage
 from mcp.types import CallToolResult
 
-from tests.mcp import platform
+from tests.support import platform
 
 COMMAND = [sys.executable, "-m", "remedy.cli", "mcp"]
 

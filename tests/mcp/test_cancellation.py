@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from tests.chain import seed
-from tests.mcp import platform as platforms
 from tests.mcp.sessions import Session, remedy_mcp, text
+from tests.support import platform as platforms
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.anyio
@@ -67,7 +67,7 @@ async def test_request_cancellation_cancels_the_review_runs(
         "api", "operator:alice", "the spec changed",
     )  # fmt: skip
     assert (event["task_id"], event["epoch"], event["head_sha"]) == (
-        TASK, accepted["epoch"], platforms.support.NEW,
+        TASK, accepted["epoch"], platforms.NEW,
     )  # fmt: skip
 
     for name in ("cleo-12", "tess-12"):

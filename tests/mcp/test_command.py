@@ -24,8 +24,8 @@ from mcp import Client
 
 from remedy.local.ports import free_port
 from remedy.tools.mcp import command
-from tests.mcp import platform as platforms
 from tests.mcp.sessions import COMMAND, remedy_mcp
+from tests.support import platform as platforms
 from tests.support.waiting import eventually
 
 ALICE = platforms.TOKENS["operator:alice"]

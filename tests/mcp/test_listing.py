@@ -21,8 +21,8 @@ import pytest
 from remedy.domain.stages import Stage
 from remedy.tools.mcp import tools
 from tests.chain import seed
-from tests.mcp import platform as platforms
 from tests.mcp.sessions import remedy_mcp, text
+from tests.support import platform as platforms
 
 pytestmark = pytest.mark.anyio
 
@@ -85,12 +85,12 @@ async def test_reading_tools_return_control_apis_json(
     assert state is not None
     [task] = page["tasks"]
     assert (task["task_id"], task["repository"], task["epoch"]) == (12, seed.REPO, state.epoch)
-    assert task["stage"] and task["head"] == platforms.support.NEW
+    assert task["stage"] and task["head"] == platforms.NEW
     assert page["next_cursor"] is None and other == {"tasks": [], "next_cursor": None}
 
     detail: Any = detail_result.structured_content
     assert (detail["task_id"], detail["branch"], detail["epoch"]) == (12, state.branch, state.epoch)
-    assert detail["timeline"][0]["head"] == platforms.support.NEW
+    assert detail["timeline"][0]["head"] == platforms.NEW
     assert detail["resource_version"] and "heads" in detail, "control-api's JSON, whole"
     summary, as_json = [block.text for block in detail_result.content]  # type: ignore[union-attr]
     assert summary.startswith(f"task 12 ({seed.REPO}, PR #{detail['pr_number']}")

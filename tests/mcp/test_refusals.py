@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from tests.chain import seed
-from tests.mcp import platform as platforms
 from tests.mcp.sessions import remedy_mcp
+from tests.support import platform as platforms
 
 pytestmark = pytest.mark.anyio
 
@@ -49,7 +49,7 @@ async def test_unknown_tasks_wrong_state_and_a_busy_broker(
         other_repo, said_409 = await mcp.refusal(
             "request_cancellation", task_id=platforms.TASK, reason="r", repository="5dlabs/other"
         )
-        platform.broker.stop()
+        platform.routing().stop()
         busy, said_503 = await mcp.refusal("request_cancellation", task_id=platforms.TASK,
                                            reason="r")  # fmt: skip
         still = await mcp.answer("list_tasks", repository=seed.REPO)

@@ -1,1 +1,2 @@
-"""Helpers shared by several test folders (chain, control, reconciler, feedback)."""
+"""Helpers shared by several test folders (chain, control, reconciler, feedback, mcp,
+dashboard, consistency)."""

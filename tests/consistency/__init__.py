@@ -1,0 +1,1 @@
+"""One cancellation driven through REST, MCP, the dashboard and the CLI, compared."""
