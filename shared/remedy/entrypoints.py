@@ -6,11 +6,14 @@ forever. So functions use the ``http`` signature and this module answers the way
 broker understands: 200 + a binary-mode CloudEvent (a reply), 202 with an empty body
 (taken, nothing follows), 4xx (rejected: not retried, dead-lettered with the reason),
 409/503 (retry later), 500 (unexpected; retried). ``GET /healthz`` answers the probes
-(:mod:`remedy.handlers.common.health`).
+(:mod:`remedy.handlers.common.health`), ``GET /metrics`` the scrapes
+(:mod:`remedy.handlers.common.scrape`).
 
 Each request is one step (:func:`remedy.traces.step`): it continues the trace of the
 incoming event (the webhook's: the trace its delivery starts), its reply names the step
 as parent, and its log lines carry the function, delivery id, trace id, task and epoch.
+Its duration and outcome are recorded in the metrics (:func:`remedy.metrics.timed`, by
+the event's type).
 """
 
 from __future__ import annotations
@@ -25,12 +28,12 @@ import flask
 from cloudevents.http import CloudEvent
 from pydantic import ValidationError
 
-from remedy import logs, traces
+from remedy import logs, metrics, traces
 from remedy.domain.identifiers import InvalidIdentifier, validate_delivery_id
 from remedy.events import catalogue
 from remedy.events.codec import BadEvent, decode, encode_binary
 from remedy.events.github import UnreadableEvent
-from remedy.handlers.common import health
+from remedy.handlers.common import health, scrape
 from remedy.handlers.common.http import Response, json_response, read_limited, to_flask
 from remedy.handlers.common.results import Outcome, Reply
 from remedy.handlers.gateway import MAX_BODY_BYTES, Gateway, method_not_allowed, too_large
@@ -78,6 +81,8 @@ def cloudevent_function(
     def handle(request: flask.Request) -> flask.Response:
         if health.is_probe(request):
             return health.answer(request, handler, function=name)
+        if scrape.is_scrape(request):
+            return scrape.answer(request)
         if request.method != "POST":
             return _error(405, "method_not_allowed", f"{name} takes CloudEvents by POST")
         correlation = request.headers.get("ce-correlationid") or request.headers.get("ce-id")
@@ -95,6 +100,7 @@ def cloudevent_function(
                 traces.step(name, name=_span_name(event),
                             parent=attributes.get("traceparent"), delivery=delivery,
                             attributes=_span_attributes(event)) as step,
+                metrics.timed(name, metrics.event_step(str(event["type"])), step),
             ):  # fmt: skip
                 step.describe()
                 return _dispatch(handler(), event, step)
@@ -158,12 +164,15 @@ def webhook_function(factory: Callable[[], Gateway]) -> Callable[[flask.Request]
     def handle(request: flask.Request) -> flask.Response:
         if health.is_probe(request):
             return health.answer(request, gateway, function=GATEWAY)
+        if scrape.is_scrape(request):
+            return scrape.answer(request)
         delivery = _loggable(request.headers.get("X-GitHub-Delivery", ""))
         with (
             logs.context(function=GATEWAY, delivery=delivery),
             traces.step(GATEWAY, name="webhook", delivery=delivery, attributes={
                 "github.event": request.headers.get("X-GitHub-Event", "")[:64] or None,
             }) as step,
+            metrics.timed(GATEWAY, "webhook", step),
         ):  # fmt: skip
             result = _webhook(gateway(), request)
             if result.status >= 400:

@@ -221,6 +221,41 @@ class Workflows(Protocol):
         """Update the whole object with its resourceVersion; :class:`Conflict` if stale."""
 
 
+RemediationOutcome = Literal["resumed", "kept", "superseded", "duplicate", "dropped", "failed"]
+"""How a step decided a remediation (a push of a task): see README's metrics table."""
+CancellationOutcome = Literal["deleted_before_start", "acknowledged", "forced", "already_gone"]
+"""How a cancelled Cleo/Tess run stopped."""
+FeedbackOutcome = Literal["iteration", "exhausted"]
+"""What QA feedback led to: a counted Rex run, or none past the maximum."""
+
+
+class Tally(Protocol):
+    """What the steps decided that only the handlers know, counted for the metrics.
+
+    The handlers count through this port (at the edge it is :mod:`remedy.metrics`),
+    never a metrics library: the outcomes are the Literals above, so bounded. A step
+    counts as it audits (:class:`~remedy.handlers.common.tasks.TaskStep`): once it lets
+    go of the task. Implementations never raise and never wait.
+    """
+
+    def remediation_requested(self) -> None:
+        """A push was admitted with a new epoch: a remediation starts."""
+
+    def remediation(
+        self, outcome: RemediationOutcome, *, pushed_at: datetime | None = None
+    ) -> None:
+        """A remediation's outcome; ``pushed_at`` (the push's time) with ``resumed``."""
+
+    def cancellation_requested(self) -> None:
+        """A running run was asked to stop (it stops acknowledged, forced or gone)."""
+
+    def cancellation(self, outcome: CancellationOutcome) -> None:
+        """A cancelled run stopped."""
+
+    def feedback(self, outcome: FeedbackOutcome) -> None:
+        """QA feedback was counted."""
+
+
 class Lease(Protocol):
     """A held per-task lock: its fencing token and how long it is still valid."""
 

@@ -72,6 +72,8 @@ class Step:
 
     def __init__(self, traceparent: str, span: Span | None) -> None:
         self.traceparent = traceparent
+        self.outcome: str | None = None
+        """How it ended, once :meth:`finish` said (the metrics time steps by it)."""
         self._span = span
 
     def describe(self, *, task: object = None, epoch: object = None) -> None:
@@ -89,6 +91,7 @@ class Step:
     ) -> None:
         """How the step ended: ``remedy.outcome``, the HTTP status it answered
         (``http.response.status_code``) and more ``remedy.*`` attributes."""
+        self.outcome = outcome
         if self._span is None:
             return
         self._span.set_attribute("remedy.outcome", outcome)

@@ -7,8 +7,10 @@ process (``_redis``, ``_kube``) and shared by whatever the function builds.
 Adapters are imported inside the factories and helpers that use them, never at the top:
 on Knative a function scaled to zero pays for its imports on the request a user waits on,
 so webhook-gateway and push-intake must not load the Kubernetes client or PyGithub, and
-a function that never calls GitHub must not load PyGithub (tests/observability/ — or
-wherever the import-closure test lives — checks each function's closure).
+a function that never calls GitHub must not load PyGithub (tests/knative/
+test_import_closure.py checks each function's closure). What the handlers decide is
+counted into :data:`remedy.metrics.TALLY` (the Tally port), which every function's edge
+has loaded already.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import functools
 import os
 from typing import TYPE_CHECKING
 
-from remedy import config, logs
+from remedy import config, logs, metrics
 from remedy.domain.agents import AgentPolicy
 from remedy.domain.feedback import DEFAULT_QA_AGENTS
 from remedy.domain.pushes import PushPolicy
@@ -67,6 +69,7 @@ def push_intake() -> PushIntake:
         ),
         idempotency=idempotency,
         pushes=RedisPushLogs(locks),
+        tally=metrics.TALLY,
     )
 
 
@@ -117,6 +120,7 @@ def _tasks(function: str) -> TaskSteps:
         states=KubeRemediationStates(_kube(), namespace=config.state_namespace()),
         clock=utcnow,
         audit=_audit(function),
+        tally=metrics.TALLY,
     )
 
 
@@ -229,7 +233,13 @@ def reconciler(*, clock: Clock = utcnow, sink: EventSink | None = None) -> Recon
     return Reconciler(
         runs=KubeAgentRuns(_kube(), namespaces=config.coderun_namespaces()),
         states=states,
-        tasks=TaskSteps(locks=short_locks, states=states, clock=clock, audit=_audit("reconciler")),
+        tasks=TaskSteps(
+            locks=short_locks,
+            states=states,
+            clock=clock,
+            audit=_audit("reconciler"),
+            tally=metrics.TALLY,
+        ),
         resumes=KeptResumes(
             applier=ResumeApplier(workflows, actor=actor),
             stages=StageResumer(workflows, actor=actor),

@@ -4,8 +4,10 @@ Covers: an update reads what the last one wrote, a change of None writes nothing
 are independent; 40 concurrent callers each taking a distinct push in get distinct
 epochs and none is lost; the log survives a minority restart; a write that only a
 minority took raises and the next read does not build on it; a holder whose lock was
-taken over cannot overwrite a newer log; a majority down raises PushLogUnavailable
-(retry later) and changes nothing; bad names are refused.
+taken over cannot overwrite a newer log; a retried write of the same version counts
+as written (a holder asks masters that did not answer again while its grant holds); a
+majority down raises PushLogUnavailable (retry later) and changes nothing; bad names are
+refused.
 """
 
 from __future__ import annotations
@@ -144,6 +146,20 @@ def test_a_holder_that_lost_its_lock_cannot_overwrite(redlock: Redlock) -> None:
     redlock.release(newer)
     assert set(replies.values()) == {-1}, "an older version never replaces a newer one"
     assert logs.read("task:a/b#5").sequence == 1
+
+
+def test_a_retried_write_of_the_same_version_counts_as_written(redlock: Redlock) -> None:
+    """A holder asks again the masters whose answer it lost: one that took the write the
+    first time says so (2), never "newer" (-1), so the retry reaches its majority."""
+    keys = [LOCK_PREFIX + "task:a/b#8", LOG_PREFIX + "task:a/b#8"]
+    grant = redlock.acquire(keys[0])
+    args: list[str | int] = [grant.token, grant.fence, PushLog(sequence=1).to_json(), 60_000]
+    try:
+        assert set(redlock.nodes.eval(WRITE, keys=keys, args=args).values()) == {1}
+        assert set(redlock.nodes.eval(WRITE, keys=keys, args=args).values()) == {2}
+    finally:
+        redlock.release(grant)
+    assert RedisPushLogs(redlock).read("task:a/b#8").sequence == 1
 
 
 def test_a_majority_down_is_retry_later_and_changes_nothing(

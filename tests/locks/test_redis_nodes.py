@@ -3,17 +3,22 @@
 Covers: valid lists (one or several masters, spaces, unix sockets); every kind of bad
 entry refused with a message naming it and never showing a password; a server listed
 twice (even under another db) refused; a stopped master and a hung master (given up
-at the deadline) each count as a failure ("no vote") while the others answer; a master
+at the deadline) each count as a failure ("no vote") while the others answer; a call
+queued past its deadline is dropped, unless it is an undo that must run late; a master
 that restarted (losing its script cache) answers again; quorum arithmetic. How long a
 failing master costs is measured by ``make bench`` (bench_outages), not asserted here.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import re
+import threading
 
 import pytest
+import redis
 
+from remedy.adapters.redis import fanout
 from remedy.adapters.redis.fanout import LuaScript, NodeFailure, NodeSet
 from remedy.adapters.redis.nodes import connect, parse_redis_urls, redact_url
 from remedy.local.redis_servers import RedisServer
@@ -136,3 +141,31 @@ def test_script_errors_are_failures_not_exceptions(redis_urls: list[str]) -> Non
             isinstance(r, NodeFailure) and "script error" in r.reason for r in replies.values()
         )
     assert nodes.eval(ECHO, keys=[], args=["ok"])[0] == b"ok"
+
+
+SET = LuaScript.of("return redis.call('SET', KEYS[1], ARGV[1])")
+
+
+@pytest.mark.parametrize("run_late", [False, True])
+def test_a_call_queued_past_its_deadline_runs_only_when_asked(
+    redis_urls: list[str], run_late: bool
+) -> None:
+    """An acquisition queued behind a busy pool is dropped at its deadline (its caller
+    has given up: sent late it would leave a lock nobody releases); an undo asked to
+    ``run_late`` still reaches the node once a thread frees up."""
+    nodes = NodeSet(connect(redis_urls[:1]), call_timeout_s=0.01)  # unknown: the pool path
+    gate = threading.Event()
+    busy = [fanout._shared_pool().submit(gate.wait) for _ in range(fanout._POOL_WORKERS)]
+    try:
+        replies = nodes.eval(SET, keys=["late"], args=["set"], run_late=run_late)
+    finally:
+        gate.set()
+    concurrent.futures.wait(busy)
+    assert isinstance(replies[0], NodeFailure)
+    assert "no answer within 10 ms" in replies[0].reason
+    assert nodes.eval(ECHO, keys=[], args=["after"]) == {0: b"after"}  # drains the queue
+    client = redis.Redis.from_url(redis_urls[0])
+    if run_late:
+        eventually(lambda: client.get("late") == b"set", what="the late undo to land")
+    else:
+        assert client.get("late") is None

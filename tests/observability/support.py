@@ -190,7 +190,13 @@ def start_function(name: str, env: dict[str, str], workdir: Path) -> FunctionPro
             functions.argv(name, port=port),
             stdout=sink,
             stderr=subprocess.STDOUT,
-            env={**base, "PYTHONUNBUFFERED": "1", "K_SERVICE": name, **env},
+            env={
+                **base,
+                "PYTHONUNBUFFERED": "1",
+                "K_SERVICE": name,
+                **functions.runtime_env(workdir, name),
+                **env,
+            },
             start_new_session=True,
         )
     started = FunctionProcess(name=name, proc=proc, port=port, output=output)

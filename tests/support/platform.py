@@ -38,8 +38,7 @@ from remedy.domain.remediation import Cancellation, RemediationState
 from remedy.events.codec import encode_binary
 from remedy.local.broker import LocalBroker
 from remedy.local.emulators.agents import AgentSimulator, Plan, agent_tokens
-from remedy.local.http_server import ServedApp, serve_in_thread
-from remedy.local.ports import free_port
+from remedy.local.http_server import ServedApp, make
 from tests.chain import seed
 from tests.control import support
 from tests.intake.conftest import function_app
@@ -197,6 +196,13 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Callable[[Mapping[str, str]]
     return set_env
 
 
+def _not_ready(environ: Any, start_response: Any) -> list[bytes]:
+    """What a server bound before its app was built answers (never reached: it is not
+    served until the app is in place)."""
+    start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+    return [b"not ready\n"]
+
+
 def start(
     *,
     api: client.ApiClient,
@@ -212,7 +218,10 @@ def start(
     them is built: they read it when created or on their first request.
     """
     served = sorted({*names, "control-api"})
-    urls = {name: f"http://{HOST}:{free_port(HOST)}" for name in served}
+    # bound first, served once built: the broker needs every URL and the functions the
+    # broker's (a port only picked, not held, could be taken by then)
+    bound = {name: make(_not_ready, host=HOST) for name in served}
+    urls = {name: server.url for name, server in bound.items()}
     broker = LocalBroker(KNATIVE, urls).start(host=HOST) if sink_url is None else None
     tokens = ",".join(f"{p}={t}" for p, t in TOKENS.items())
     env({"K_SINK": sink_url or (broker.url if broker else ""), "REMEDY_API_TOKENS": tokens})
@@ -221,8 +230,7 @@ def start(
     try:
         for name in served:
             app = control if name == "control-api" else function_app(name)
-            port = int(urls[name].rsplit(":", 1)[1])
-            platform.servers.append(serve_in_thread(app, host=HOST, port=port))
+            platform.servers.append(bound.pop(name).start(app))
         if agents:
             platform.simulator = AgentSimulator(
                 api,
@@ -232,6 +240,8 @@ def start(
                 agent_tokens=agent_tokens(tokens),
             ).start()
     except BaseException:
+        for server in bound.values():
+            server.server.server_close()
         platform.stop()
         raise
     return platform

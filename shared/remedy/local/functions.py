@@ -48,3 +48,16 @@ def argv(name: str, *, port: int, host: str = "127.0.0.1") -> list[str]:
         "--host", host,
         "--port", str(port),
     ]  # fmt: skip
+
+
+def runtime_env(root: Path, name: str) -> dict[str, str]:
+    """A runtime directory of ``name``'s own under ``root``, as ``XDG_RUNTIME_DIR``.
+
+    gunicorn (≥ 25.1) opens a control socket in ``$XDG_RUNTIME_DIR``, else in
+    ``~/.gunicorn``: on Knative each pod has its own, but one machine running every
+    function would share one path, and all but the first would log an error (a line that
+    is neither remedy's nor JSON) at start.
+    """
+    runtime = root.resolve() / "run" / name
+    runtime.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return {"XDG_RUNTIME_DIR": str(runtime)}

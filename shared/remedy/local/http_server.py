@@ -346,8 +346,11 @@ class ServedApp:
         """Block serving requests (the standalone ``remedy emulate`` mode)."""
         self.server.serve_forever(poll_interval=0.1)
 
-    def start(self) -> ServedApp:
-        """Serve from a background thread."""
+    def start(self, app: WSGIApplication | None = None) -> ServedApp:
+        """Serve from a background thread (``app`` instead of the one bound with, when
+        the app needs the addresses of servers bound before it could be built)."""
+        if app is not None:
+            self.server.app = app
         self.thread = threading.Thread(
             target=self.server.serve_forever,
             kwargs={"poll_interval": 0.05},

@@ -113,9 +113,15 @@ class LocalPlatform:
             "REMEDY_REDIS_NODE_TIMEOUT_SECONDS": self.env.get(
                 "REMEDY_REDIS_NODE_TIMEOUT_SECONDS", LOCAL_REDIS_NODE_TIMEOUT_S
             ),
+            # one gunicorn worker per function, as on Knative: its /metrics is the whole
+            # function's (remedy.metrics)
+            "WORKERS": "1",
             **self.function_env,
         }
-        self.function_envs = {name: {**common, "K_SERVICE": name} for name in names}
+        self.function_envs = {
+            name: {**common, "K_SERVICE": name, **functions.runtime_env(self.workdir, name)}
+            for name in names
+        }
         self.ports = ports
         children = [
             (

@@ -12,7 +12,9 @@ Only availability failures count: 5xx, timeouts and connection errors. A 404, a 
 or a rate limit is GitHub answering, so it counts as a success for the breaker.
 Breakers are shared per base URL within the process (:func:`breaker_for`) because an
 outage is a property of the host, not of one adapter instance. Time comes from an
-injected :class:`Clock` so tests move it instead of sleeping.
+injected :class:`Clock` so tests move it instead of sleeping. Each change of state is
+published in the metrics (``remedy_github_circuit_breaker_state``) as it happens: an open
+breaker whose cooldown ran out shows ``half-open`` once it lets its probe through.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import time
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from remedy import metrics
 from remedy.adapters.github.errors import CircuitOpen
 
 State = Literal["closed", "open", "half-open"]
@@ -73,6 +76,8 @@ class CircuitBreaker:
         self._failures = 0
         self._open_until: float | None = None  # monotonic
         self._probing = False
+        self._shown: State = "closed"
+        metrics.github_breaker("closed")
 
     @property
     def state(self) -> State:
@@ -94,6 +99,7 @@ class CircuitBreaker:
                 return
             if state == "half-open" and not self._probing:
                 self._probing = True
+                self._show("half-open")
                 return
             remaining = self._remaining()
         raise CircuitOpen(
@@ -113,13 +119,21 @@ class CircuitBreaker:
             self._failures = 0
             self._open_until = None
             self._probing = False
+            self._show("closed")
 
     def failed(self) -> None:
         with self._lock:
             self._failures += 1
             if self._probing or self._failures >= self.settings.failures:
                 self._open_until = self._clock.monotonic() + self.settings.cooldown_s
+                self._show("open")
             self._probing = False
+
+    def _show(self, state: State) -> None:
+        """Publish ``state`` when it changed (under the lock: a look-up, no I/O)."""
+        if state != self._shown:
+            self._shown = state
+            metrics.github_breaker(state)
 
 
 _registry: dict[str, CircuitBreaker] = {}

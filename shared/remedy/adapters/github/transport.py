@@ -22,6 +22,9 @@ Policy, and why:
   three requests per remediation (one or two reads, two writes) and none for a
   duplicate, far below any limit, and is judged on latency. Secondary limits it might
   still hit are honoured as above.
+
+Each attempt is counted in the metrics by method, endpoint template and status, with
+the rate limit GitHub says is left (:mod:`remedy.metrics`).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import requests
 from github import GithubException
 from github.Requester import Requester
 
+from remedy import metrics
 from remedy.adapters.github.answers import Failed, Limited, Problem, Refused, classify
 from remedy.adapters.github.breaker import CircuitBreaker, Clock
 from remedy.adapters.github.errors import (
@@ -161,14 +165,18 @@ class Transport:
         with self._lock:
             self._requests += 1
         problem: Problem | None = Failed("the request did not complete")
+        status: int | None = 0
         try:
-            _headers, data = self._requester.requestJsonAndCheck(
+            headers, data = self._requester.requestJsonAndCheck(
                 verb, path, parameters=dict(params) if params else None, input=body
             )
-            problem = None
+            problem, status = None, None
+            metrics.github_rate_limit(headers)
             return None, data
         except GithubException as exc:
             problem = classify(exc.status, exc.headers or {}, exc.data, now=self._clock.time())
+            status = exc.status
+            metrics.github_rate_limit(exc.headers)
             return problem, None
         except requests.Timeout as exc:
             problem = Failed(f"timed out ({type(exc).__name__})")
@@ -177,6 +185,7 @@ class Transport:
             problem = Failed(f"{type(exc).__name__}: {str(exc)[:200]}")
             return problem, None
         finally:
+            metrics.github_request(verb, path, status)
             if isinstance(problem, Failed):
                 self._breaker.failed()
             else:

@@ -126,11 +126,16 @@ class NodeSet:
         keys: Sequence[str],
         args: Sequence[str | int],
         only: Collection[int] | None = None,
+        run_late: bool = False,
     ) -> dict[int, Reply]:
         """Run ``script`` on every node (or those in ``only``) at once.
 
         Returns one entry per node asked; a node that errs or does not answer within
-        ``call_timeout_s`` maps to a :class:`NodeFailure` instead of raising.
+        ``call_timeout_s`` maps to a :class:`NodeFailure` instead of raising. A call
+        still queued at the deadline is dropped — an acquisition sent after its caller
+        gave up could take a lock nobody releases — unless ``run_late``: an undo (a
+        compare-and-delete release) must reach the node even late, or the lock it
+        leaves behind blocks every contender until its TTL.
         """
         asked = range(self.size) if only is None else sorted(only)
         deadline = time.monotonic() + self.call_timeout_s
@@ -138,7 +143,9 @@ class NodeSet:
         healthy = {index: self._healthy[index] for index in asked}
         slow = [index for index in asked if not healthy[index]]
         futures = {
-            index: _shared_pool().submit(self._call_blocking, index, script, command)
+            index: _shared_pool().submit(
+                self._call_blocking, index, script, command, None if run_late else deadline
+            )
             for index in slow
         }
         replies = self._multiplex(
@@ -151,9 +158,12 @@ class NodeSet:
                     replies[index] = future.result()
                 else:
                     # Not started yet: never run it late, where it could still take
-                    # a lock the caller has already given up on.
-                    future.cancel()
-                    self._healthy[index] = False
+                    # a lock the caller has already given up on (unless ``run_late``).
+                    # Only a call that ran and did not answer says the node is unwell:
+                    # one still queued behind others (a crowd of callers) says nothing
+                    # about the node.
+                    if run_late or not future.cancel():
+                        self._healthy[index] = False
                     replies[index] = NodeFailure(
                         self.labels[index],
                         f"no answer within {self.call_timeout_s * 1000:.0f} ms",
@@ -225,9 +235,18 @@ class NodeSet:
         return reply
 
     def _call_blocking(
-        self, index: int, script: LuaScript, command: tuple[str | int, ...]
+        self,
+        index: int,
+        script: LuaScript,
+        command: tuple[str | int, ...],
+        deadline: float | None,
     ) -> Reply:
         client = cast(_Commands, self._clients[index])
+        if deadline is not None and time.monotonic() >= deadline:
+            # Started too late (queued behind other calls): the caller has given up and
+            # undone what it got; sent now, the script could still take a lock that
+            # nobody would release before its TTL.
+            return NodeFailure(self.labels[index], "not sent: the deadline passed in the queue")
         try:
             try:
                 reply: Reply = client.execute_command(*command)

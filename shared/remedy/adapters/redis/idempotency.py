@@ -2,7 +2,8 @@
 
 Handlers ask for "run this once for (source, id)" and get the recorded result back for
 duplicates; this adapter turns that into ledger claims, recovery points and the
-ledger's errors into the port's "retry later" / "rejected" answers.
+ledger's errors into the port's "retry later" / "rejected" answers. Duplicates are
+counted in the metrics: replayed, or in progress elsewhere.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from remedy import metrics
 from remedy.adapters.redis.ledger import InProgressElsewhere, Ledger, LedgerError, PayloadMismatch
 from remedy.adapters.redis.ledger_keys import LedgerKey
 from remedy.adapters.redis.ledger_models import Claim, ClaimOutcome
@@ -80,11 +82,13 @@ class LedgerIdempotency:
         try:
             claim = self._ledger.begin(key, fingerprint=fingerprint, lease_s=self._lease_s)
         except InProgressElsewhere as exc:
+            metrics.ledger_duplicate("in_progress")
             raise InProgress(str(exc)) from exc
         except PayloadMismatch as exc:
             raise Mismatch(f"the same delivery arrived with a different payload: {exc}") from exc
         if claim.outcome is ClaimOutcome.DONE:
             log.info("duplicate of %s: replaying its recorded result", key)
+            metrics.ledger_duplicate("replayed")
             return dict(claim.result or {})
         if claim.outcome is ClaimOutcome.RESUME:
             log.info("resuming %s after %s", key, claim.recovery_point or "no step")

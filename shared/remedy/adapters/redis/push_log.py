@@ -23,11 +23,12 @@ no delivery of its pushes left in flight (GitHub redelivers for days, not weeks)
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
 from remedy.adapters.redis import lua
-from remedy.adapters.redis.fanout import LuaScript, NodeFailure, Reply
+from remedy.adapters.redis.fanout import LuaScript, NodeFailure, NodeSet, Reply
 from remedy.adapters.redis.redlock import LockError, LockGrant, Redlock, validate_resource
 from remedy.domain.push_order import PushLog
 
@@ -46,13 +47,16 @@ return {tonumber(stored[1] or '0'), stored[2] or ''}
 """)
 
 # KEYS: lock, log. ARGV: token, version, log, ttl_ms.
-# 1 written; 0 the lock here is not ours any more; -1 a newer or equal version is stored.
+# 1 written; 2 this very version is stored already (a retried write whose answer was lost:
+# versions are fences, one per grant); 0 the lock here is not ours any more; -1 a newer
+# version is stored.
 WRITE = LuaScript.of(
     lua.LOCK_HELD
     + """
 if not lock_held() then return 0 end
 local stored = tonumber(redis.call('HGET', KEYS[2], 'version') or '0')
-if stored >= tonumber(ARGV[2]) then return -1 end
+if stored == tonumber(ARGV[2]) then return 2 end
+if stored > tonumber(ARGV[2]) then return -1 end
 redis.call('HSET', KEYS[2], 'version', ARGV[2], 'log', ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
 return 1
@@ -91,7 +95,7 @@ class RedisPushLogs:
         except LockError as exc:
             raise PushLogUnavailable(f"push log of {name!r} is busy or unreachable: {exc}") from exc
         try:
-            result, changed = change(self._read(name, log_key))
+            result, changed = change(self._read(name, log_key, grant))
             if changed is not None:
                 self._write(name, [lock, log_key], grant, changed)
             return result
@@ -102,10 +106,15 @@ class RedisPushLogs:
         """The log as a majority of masters has it (for inspection and tests)."""
         return self._read(name, LOG_PREFIX + _checked(name))
 
-    def _read(self, name: str, log_key: str) -> PushLog:
+    def _read(self, name: str, log_key: str, grant: LockGrant | None = None) -> PushLog:
         nodes = self._redlock.nodes
-        replies = nodes.eval(READ, keys=[log_key], args=[])
-        stored = [pair for reply in replies.values() if (pair := _stored(reply)) is not None]
+        replies: dict[int, Reply] = {}
+        while True:  # under a grant, masters that did not answer are asked again
+            missing = [i for i in range(nodes.size) if _stored(replies.get(i)) is None]
+            replies |= nodes.eval(READ, keys=[log_key], args=[], only=missing)
+            stored = [pair for reply in replies.values() if (pair := _stored(reply)) is not None]
+            if len(stored) >= nodes.quorum or not _time_for_another(nodes, grant):
+                break
         if len(stored) < nodes.quorum:
             raise PushLogUnavailable(
                 f"only {len(stored)} of {nodes.size} Redis masters answered for the push log "
@@ -118,8 +127,15 @@ class RedisPushLogs:
         """Store ``log`` versioned by ``grant``'s fence where ``grant`` still holds the lock."""
         nodes = self._redlock.nodes
         args: list[str | int] = [grant.token, grant.fence, log.to_json(), round(LOG_TTL_S * 1000)]
-        replies = nodes.eval(WRITE, keys=keys, args=args)
-        written = sum(1 for reply in replies.values() if reply == 1)
+        replies: dict[int, Reply] = {}
+        while True:  # masters that did not answer are asked again while the grant holds
+            missing = [
+                i for i in range(nodes.size) if isinstance(replies.get(i, _NONE), NodeFailure)
+            ]
+            replies |= nodes.eval(WRITE, keys=keys, args=args, only=missing)
+            written = sum(1 for reply in replies.values() if reply in (1, 2))
+            if written >= nodes.quorum or not _time_for_another(nodes, grant):
+                break
         if written < nodes.quorum:
             refused = sum(1 for reply in replies.values() if reply in (0, -1))
             raise PushLogUnavailable(
@@ -129,13 +145,28 @@ class RedisPushLogs:
             )
 
 
+_NONE = NodeFailure("", "not asked yet")
+RETRY_PAUSE_S = 0.005
+
+
+def _time_for_another(nodes: NodeSet, grant: LockGrant | None) -> bool:
+    """Whether a holder may ask the masters that did not answer once more: only under a
+    grant, and only while another round fits comfortably in what is left of it. A crowd
+    of callers on this process's CPUs can make a round miss its deadline on healthy
+    masters; the grant, costly to get in such a crowd, is still good for many rounds."""
+    if grant is None or grant.remaining_s() <= 2 * nodes.call_timeout_s + RETRY_PAUSE_S:
+        return False
+    time.sleep(RETRY_PAUSE_S)  # a master that refused a connection answers at once
+    return True
+
+
 def _checked(name: str) -> str:
     if not isinstance(name, str) or not name:
         raise ValueError(f"push log name must be a non-empty string, got {name!r}")
     return name
 
 
-def _stored(reply: Reply) -> tuple[int, str] | None:
+def _stored(reply: Reply | None) -> tuple[int, str] | None:
     if isinstance(reply, list) and len(reply) == 2 and isinstance(reply[0], int):
         text = reply[1]
         return reply[0], text.decode() if isinstance(text, bytes) else str(text)

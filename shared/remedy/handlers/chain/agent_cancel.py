@@ -9,6 +9,10 @@ on S (or a newer head) is stopped — deleted at once when it has not started, o
 the agent acknowledges through control-api; the reconciler forces it after the grace
 period). Every outcome lands in the task's remediation state, which then says whether
 all of epoch E's cancelled agents are confirmed stopped.
+
+For the metrics (``task.tally``), a push refused here counts as a remediation
+``duplicate``, ``superseded`` or ``failed`` (an epoch collision); a newest push that
+moves the task past an epoch whose resume was still owed counts that one superseded.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from remedy.events.models import AgentsCancelled, CancellationRequested, Remedia
 from remedy.handlers.common.cancelling import Canceller, CancelRequest
 from remedy.handlers.common.once import ack, fingerprint_of, reply, run_once
 from remedy.handlers.common.results import Outcome
+from remedy.handlers.common.resumes import owed
 from remedy.handlers.common.tasks import TaskSteps
 from remedy.ports import Idempotency, Rejected, Steps
 
@@ -83,8 +88,11 @@ class AgentCancel:
             )
             verdict = push_order.judge(head.push, state.pushes, floor=state.epoch)
             if isinstance(verdict, push_order.Collision):
+                task.tally.remediation("failed")
                 raise Rejected(push_order.describe(verdict, head.push))
             if not isinstance(verdict, push_order.Newest):
+                duplicate = isinstance(verdict, push_order.Duplicate)
+                task.tally.remediation("duplicate" if duplicate else "superseded")
                 reason = push_order.describe(verdict, head.push)
                 state.log(
                     at=now,
@@ -96,6 +104,8 @@ class AgentCancel:
                 task.save()
                 log.info("task %s: %s", request.task_id, reason)
                 return ack(reason)
+            if state.epoch < request.epoch and owed(state, state.epoch):
+                task.tally.remediation("superseded")  # the task's current one, by this push
             state.record_head(head)
             state.epoch = max(state.epoch, request.epoch)
             state.branch = request.branch

@@ -19,6 +19,11 @@ The push log is written before the delivery's ledger records the admission, so a
 between the two finds the push in the log on the retry: one push, one epoch. A push the
 log shows replaced (its head is a known push's ``before``) or older than the task's
 newest push changes nothing and is acknowledged with that reason.
+
+For the metrics (the :class:`~remedy.ports.Tally` port) each push taken in counts once:
+a remediation requested (admitted with a new epoch), or a remediation ``duplicate``
+(another delivery of an admitted push), ``superseded`` (replaced or older) or
+``failed`` (an epoch collision, or the task's epochs exhausted).
 """
 
 from __future__ import annotations
@@ -41,7 +46,8 @@ from remedy.events.github import push_facts
 from remedy.events.models import RemediationRequested
 from remedy.handlers.common.once import ack, fingerprint_of, reply, run_once
 from remedy.handlers.common.results import Ack, Outcome
-from remedy.ports import Clock, Idempotency, PushLogs, Rejected, Steps, utcnow
+from remedy.handlers.common.tally import NO_TALLY
+from remedy.ports import Clock, Idempotency, PushLogs, Rejected, Steps, Tally, utcnow
 
 log = logging.getLogger("remedy.push_intake")
 
@@ -72,11 +78,13 @@ class PushIntake:
         idempotency: Idempotency,
         pushes: PushLogs,
         clock: Clock = utcnow,
+        tally: Tally = NO_TALLY,
     ) -> None:
         self._policy = policy
         self._idempotency = idempotency
         self._pushes = pushes
         self._clock = clock
+        self._tally = tally
 
     def handle(self, event: CloudEvent) -> Outcome:
         if event["type"] != catalogue.PUSH:
@@ -111,7 +119,8 @@ class PushIntake:
                 pusher=push.pusher,
                 forced=push.forced,
             )
-            admission = self._pushes.update(log_name(push), lambda known: _admit(known, candidate))
+            admission = self._update(push, candidate)
+            self._count(admission, delivery)
             if admission.record is None:
                 log.info("task %s: %s", push.task.key, admission.reason)
                 return ack(admission.reason)
@@ -128,6 +137,29 @@ class PushIntake:
         else:
             first = PushRecord(**recorded)
         return reply(_requested(push, first, traceparent))
+
+    def _update(self, push: RemediationPush, candidate: Candidate) -> Admission:
+        try:
+            return self._pushes.update(log_name(push), lambda known: _admit(known, candidate))
+        except Rejected:
+            self._tally.remediation("failed")  # the task's epochs are exhausted
+            raise
+
+    def _count(self, admission: Admission, delivery: str) -> None:
+        """What taking in the push decided, for the metrics."""
+        match admission.verdict:
+            case push_order.Newest():
+                self._tally.remediation_requested()
+            case push_order.Duplicate() if (
+                admission.record and admission.record.delivery != delivery
+            ):
+                self._tally.remediation("duplicate")
+            case push_order.Duplicate():
+                pass  # this very delivery, admitted before its ledger entry recorded it
+            case push_order.Collision():
+                self._tally.remediation("failed")
+            case _:
+                self._tally.remediation("superseded")
 
 
 def _admit(known: PushLog, candidate: Candidate) -> tuple[Admission, PushLog | None]:

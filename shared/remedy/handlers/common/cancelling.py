@@ -9,7 +9,8 @@ the decision was made on, re-read on a conflict). Every outcome is recorded in t
 task's remediation state under the request's epoch, with the request's reason and
 who asked — kept there after the CodeRun (and its ``cancel-*`` annotations) is gone —
 and told as an Event on the run (CancellationDeletedBeforeStart, CancellationRequested)
-when this step deleted it or wrote the request; a run already asked gets none.
+when this step deleted it or wrote the request; a run already asked gets none. Each
+is counted for the metrics as it is told (``task.tally``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from remedy.handlers.common.tasks import TaskStep
 from remedy.ports import AgentRuns, Conflict, NotFound
 
 CONFLICT_RETRIES = 3
+DELETION_PENDING = "deletion pending"
+"""The outcome of a not-started run whose deletion waits on finalizers (the reconciler
+confirms it gone later: that is how it was cancelled, not a run that went by itself)."""
 EVERYTHING_BEFORE = datetime.max.replace(tzinfo=UTC)
 
 
@@ -91,22 +95,25 @@ class Canceller:
                 request,
                 now,
                 status="deleted" if gone else "requested",
-                outcome="deleted before it started" if gone else "deletion pending",
+                outcome="deleted before it started" if gone else DELETION_PENDING,
             )
             pending = "" if gone else "; its deletion is pending (finalizers)"
             what = f"deleted {run.agent or 'the agent'}'s run before it started{pending}"
             _audit(task, Reason.CANCELLATION_DELETED_BEFORE_START, run, request, what=what)
+            task.tally.cancellation("deleted_before_start")
             return _outcome(run, "deleted", planned.reason)
         already: list[AgentRun] = []
         asked = self._request_stop(run, request, now, already=already)
         if asked is None:
             self._record(task, run, request, now, status="gone", outcome="gone before the request")
+            task.tally.cancellation("already_gone")
             return _outcome(run, "already-stopped", "gone before it could be asked")
         self._record(task, asked, request, now, status="requested", outcome=planned.reason)
         if not already:
             grace = f"{self.settings.grace_s:g}s"
             what = f"asked {run.agent or 'the agent'}'s run to stop and acknowledge within {grace}"
             _audit(task, Reason.CANCELLATION_REQUESTED, asked, request, what=what)
+            task.tally.cancellation_requested()
         return _outcome(asked, "cancel-requested", planned.reason)
 
     def _request_stop(

@@ -13,7 +13,8 @@ ConfigMap when there is none): WorkflowResumed or StageResumed for a resume this
 wrote (not for one found already done), ResumeKept when a resume starts waiting, and
 ResumeDropped when one is given up — the last two only when the decision is new (the
 task's history has no such decision for that epoch), so a resume retried while it
-waits does not repeat them.
+waits does not repeat them. A remediation's decision is counted for the metrics with
+its Event (resumed, with the time since its push; kept; dropped).
 """
 
 from __future__ import annotations
@@ -25,12 +26,12 @@ from typing import Any
 
 from remedy.domain import audit, push_order
 from remedy.domain import workflows as wf
-from remedy.domain.agents import format_time
+from remedy.domain.agents import format_time, parse_time
 from remedy.domain.audit import Reason
-from remedy.domain.remediation import KeptResume
+from remedy.domain.remediation import KeptResume, RemediationState
 from remedy.domain.stages import Stage, reached, transition
 from remedy.handlers.common.tasks import TaskStep
-from remedy.ports import Conflict, RetryLater, Workflows
+from remedy.ports import Conflict, RemediationOutcome, RetryLater, Workflows
 
 log = logging.getLogger("remedy.resumes")
 
@@ -188,6 +189,7 @@ class ResumeApplier:
                 requested_by=self.actor,
                 why=f"{reason} (delivery {delivery})",
             )
+            _count(task, decision, epoch=epoch)
         state.workflow_note = result.note
         if result.applied:
             state.resumed_epoch = max(state.resumed_epoch, epoch)
@@ -215,6 +217,38 @@ def _decision(result: Resumed, *, fresh: bool, new: bool) -> Reason | None:
     if not new:
         return None
     return Reason.RESUME_KEPT if result.note.endswith("resume kept") else Reason.RESUME_DROPPED
+
+
+def owed(state: RemediationState, epoch: int) -> bool:
+    """Whether ``epoch``'s remediation still waits for its resume: admitted, not resumed,
+    and not refused (a kept resume is still owed) — what a newer push supersedes."""
+    if epoch <= 0 or state.resumed_epoch >= epoch:
+        return False
+    head = next((h for h in state.heads if h.epoch == epoch), None)
+    if head is None:
+        return False
+    return not any(
+        e.epoch == epoch
+        and e.step == STEP
+        and e.delivery == head.delivery
+        and not e.outcome.endswith("resume kept")
+        for e in state.history
+    )
+
+
+_OUTCOMES: dict[Reason, RemediationOutcome] = {
+    Reason.WORKFLOW_RESUMED: "resumed",
+    Reason.RESUME_KEPT: "kept",
+    Reason.RESUME_DROPPED: "dropped",
+}
+
+
+def _count(task: TaskStep, decision: Reason, *, epoch: int) -> None:
+    """A remediation's resume decision, for the metrics: once, as its Event is."""
+    pushed = next((h.pushed_at for h in task.state.heads if h.epoch == epoch), None)
+    resumed = decision is Reason.WORKFLOW_RESUMED
+    pushed_at = parse_time(pushed) if resumed and pushed else None
+    task.tally.remediation(_OUTCOMES[decision], pushed_at=pushed_at)
 
 
 def _shows(workflow: dict[str, Any], *, epoch: int, target: Stage) -> bool:

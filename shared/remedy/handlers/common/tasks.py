@@ -9,7 +9,9 @@ What a step did is also told as Kubernetes Events (:mod:`remedy.domain.audit`): 
 step notes each effect as it makes it (:meth:`TaskStep.audit`), and the notes are
 written once the task's lock is released — after the state is saved, never holding
 the lock for them — and also when the step failed after an effect (the effect
-happened; its Event says so). Writing them is best-effort (:class:`AuditTrail`).
+happened; its Event says so). Writing them is best-effort (:class:`AuditTrail`). What
+the step decided is counted for the metrics the same way, into :attr:`TaskStep.tally`
+(:mod:`remedy.handlers.common.tally`), and counted when the Events are written.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from remedy.domain import audit
 from remedy.domain.audit import EventType, ObjectRef, Reason
 from remedy.domain.identifiers import task_lock_resource
 from remedy.domain.remediation import RemediationState
-from remedy.ports import AuditTrail, Clock, Lease, Locks, RemediationStates, RetryLater
+from remedy.handlers.common.tally import NO_TALLY, Pending
+from remedy.ports import AuditTrail, Clock, Lease, Locks, RemediationStates, RetryLater, Tally
 
 LEASE_MARGIN_S = 1.0
 """Stop rather than start an external write with less lock validity than this left."""
@@ -57,6 +60,8 @@ class TaskStep:
     resource_version: str | None
     _states: RemediationStates
     noted: list[Noted] = field(default_factory=list)
+    tally: Pending = field(default_factory=Pending)
+    """What this step decided, for the metrics: counted once it lets go of the task."""
 
     def audit(
         self,
@@ -120,13 +125,15 @@ class TaskSteps:
     states: RemediationStates
     clock: Clock
     audit: AuditTrail = NO_AUDIT
+    tally: Tally = NO_TALLY
 
     @contextlib.contextmanager
     def open(self, task_id: int, repository: str | None) -> Iterator[TaskStep]:
         """Lock the task and load its state; a new one for ``repository`` if it has
         none, or :class:`NoState` when ``repository`` is None. The step's Events are
-        written after the lock is released."""
+        written, and what it decided counted, after the lock is released."""
         noted: list[Noted] = []
+        counted = Pending()
         try:
             with self.locks.hold(task_lock_resource(task_id)) as lease:
                 state, version = self.states.load(task_id)
@@ -145,9 +152,11 @@ class TaskSteps:
                     resource_version=version,
                     _states=self.states,
                     noted=noted,
+                    tally=counted,
                 )
         finally:
             self._write(task_id, noted)
+            counted.replay(self.tally)
 
     def _write(self, task_id: int, noted: list[Noted]) -> None:
         for each in noted:

@@ -169,6 +169,7 @@ class Acknowledgements:
             requested_by=updated.requested_by,
             why=updated.reason,
         )
+        task.tally.cancellation("acknowledged")
         state.log(
             at=now,
             epoch=updated.epoch,

@@ -5,22 +5,26 @@ answers plain JSON (and JSON lines for a watch, streamed as chunks). Bodies are 
 by nature; anything over 64 KiB is refused before it is read. The core is built on
 the first request, so importing the function never needs its environment. The operator
 dashboard's static files are served here too, under ``/dashboard/``, without a token
-(see :mod:`remedy.handlers.control.dashboard`). ``GET /healthz`` answers the probes.
-Each API request is a step (:func:`remedy.traces.step`), continuing the caller's W3C
-``traceparent`` header when it sends one.
+(see :mod:`remedy.handlers.control.dashboard`). ``GET /healthz`` answers the probes,
+``GET /metrics`` the scrapes. Each API request is a step (:func:`remedy.traces.step`),
+continuing the caller's W3C ``traceparent`` header when it sends one, and timed in the
+metrics by its route template (``POST /v1/coderuns/{namespace}/{name}/cancellation/ack``;
+``other`` for a path that is none); every acknowledgement is counted by its status.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Callable
 
 import flask
 
-from remedy import logs, traces
-from remedy.handlers.common import health
+from remedy import logs, metrics, traces
+from remedy.handlers.common import health, scrape
 from remedy.handlers.common.http import Response, read_limited, to_flask
+from remedy.handlers.control import api as routes
 from remedy.handlers.control.api import ControlApi
 from remedy.handlers.control.dashboard import files as dashboard
 
@@ -28,6 +32,14 @@ log = logging.getLogger("remedy.control_api")
 
 NAME = "control-api"
 MAX_BODY_BYTES = 64 * 1024
+ROUTES = (
+    (routes.ACK_PATH, "/v1/coderuns/{namespace}/{name}/cancellation/ack"),
+    (routes.CANCELLATIONS_PATH, "/v1/tasks/{task_id}/cancellations"),
+    (routes.TASKS_PATH, "/v1/tasks"),
+    (routes.TASK_PATH, "/v1/tasks/{task_id}"),
+)
+"""Each route's template: the metrics' step label, whatever ids the path carries."""
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def control_function(
@@ -39,20 +51,40 @@ def control_function(
     def handle(request: flask.Request) -> flask.Response:
         if health.is_probe(request):
             return health.answer(request, api, function=NAME)
+        if scrape.is_scrape(request):
+            return scrape.answer(request)
         body = read_limited(request, MAX_BODY_BYTES)
         if body is None:
             return to_flask(_too_large())
         page = dashboard.answer(request)  # the dashboard's files need no token
         if page is not None:
             return page
-        with traces.step(NAME, name=request.method[:10],
-                         parent=request.headers.get("traceparent")) as step:  # fmt: skip
+        route = route_of(request.path)
+        with (
+            traces.step(NAME, name=request.method[:10],
+                        parent=request.headers.get("traceparent")) as step,
+            metrics.timed(NAME, step_of(request.method, route), step),
+        ):  # fmt: skip
             result = _serve(api, request, body)
             step.finish(traces.outcome_of(result.status), status_code=result.status)
+            if route is routes.ACK_PATH and request.method == "POST":
+                metrics.acknowledgement(result.status)
             return to_flask(result)
 
     handle.__name__ = "handle"
     return handle
+
+
+def route_of(path: str) -> re.Pattern[str] | None:
+    return next((pattern for pattern, _ in ROUTES if pattern.match(path)), None)
+
+
+def step_of(method: str, route: re.Pattern[str] | None) -> str:
+    """``METHOD template`` for a route (``other`` for none): bounded whatever is sent."""
+    template = next((t for pattern, t in ROUTES if pattern is route), None)
+    if template is None:
+        return metrics.OTHER
+    return f"{method if method in _METHODS else 'OTHER'} {template}"
 
 
 def _serve(api: Callable[[], ControlApi], request: flask.Request, body: bytes) -> Response:

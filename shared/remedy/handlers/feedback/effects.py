@@ -20,7 +20,8 @@ still gets its run, but leaves the labels to the newer iteration, so ``iteration
 never goes backwards and ``ready-for-qa`` put back since is not taken off again.
 
 Events: RemediationRunStarted on the Rex run this attempt created (the cancellations
-tell their own), RemediationExhausted (a Warning) on the task's state ConfigMap.
+tell their own), RemediationExhausted (a Warning) on the task's state ConfigMap; each
+also counted for the metrics (``task.tally``: an iteration, an exhaustion).
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ class Effects:
             note = self._mark_failed(task, feedback, iteration=iteration, steps=steps)
             what = f"iteration {iteration} > max {maximum}: no run; {note}; a person must step in"
             task.audit(Reason.REMEDIATION_EXHAUSTED, None, what=what, **asked)
+            task.tally.feedback("exhausted")
             state.feedback_done = max(state.feedback_done, iteration)
             self._log(
                 state, now=now, delivery=delivery, outcome=f"iteration {iteration}: no run; {note}"
@@ -171,6 +173,7 @@ class Effects:
                 what = f"created Rex's remediation run, iteration {iteration}"
                 run = audit.coderun(created.namespace, created.name, created.uid)
                 task.audit(Reason.REMEDIATION_RUN_STARTED, run, what=what, **asked)
+                task.tally.feedback("iteration")
         return str(made["name"]), str(made["outcome"])
 
     def _move_labels(

@@ -19,7 +19,10 @@ Every change is recorded in the task's history, and told as an Event on the run:
 CancellationForced when this pass deletes it, CancellationConfirmedGone when it finds
 it gone (a forced run whose finalizers finished, or one that went by other means). The
 pass returns the epochs whose last pending cancellation it stopped, so the caller can
-announce ``agents.stopped`` promptly.
+announce ``agents.stopped`` promptly. For the metrics each run counts once, by what
+stopped it first: ``forced`` when this pass issues its deletion, ``already_gone`` only
+for a run that went by itself (a deletion of agent-cancel's held by finalizers counted
+already).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from remedy.domain import audit
 from remedy.domain.agents import AgentRun, parse_time
 from remedy.domain.audit import Reason
 from remedy.domain.remediation import Cancellation, CancellationStatus, RemediationState
+from remedy.handlers.common.cancelling import DELETION_PENDING
 from remedy.handlers.common.tasks import TaskStep
 from remedy.ports import AgentRuns, NotFound
 
@@ -103,6 +107,8 @@ def _settle_one(
             _update(task, cancellation, now, status="gone", outcome="confirmed gone (404)")
             into.gone.append(cancellation.key)
             what = f"confirmed gone (404) while its cancellation was {cancellation.status}"
+            if _went_by_itself(cancellation):
+                task.tally.cancellation("already_gone")
         _audit(task, Reason.CANCELLATION_CONFIRMED_GONE, cancellation, what=what)
         return
     if not _expired(cancellation, now):
@@ -117,6 +123,10 @@ def _settle_one(
     issuing = f"{_forced(cancellation)} (grace {force_grace_s}s): deleting"
     _update(task, cancellation, now, status=cancellation.status, outcome=issuing)
     task.save()
+    if not issued and cancellation.outcome != DELETION_PENDING:
+        # counted once, when first issued (a retry after a failed delete is no new one);
+        # a run deleted before it started and held by finalizers counted as that
+        task.tally.cancellation("forced")
     runs.delete(run, grace_period_s=force_grace_s)
     deleted = f"{_forced(cancellation)} with gracePeriodSeconds {force_grace_s}"
     if runs.gone(run):
@@ -141,6 +151,12 @@ def _audit(task: TaskStep, reason: Reason, cancellation: Cancellation, *, what: 
         requested_by=cancellation.requested_by,
         why=cancellation.reason,
     )
+
+
+def _went_by_itself(cancellation: Cancellation) -> bool:
+    """Gone while nobody had stopped it yet: asked and never acknowledged, not a
+    deletion of ours waiting on finalizers (that one was counted when it was made)."""
+    return cancellation.status == "requested" and cancellation.outcome != DELETION_PENDING
 
 
 def _expired(cancellation: Cancellation, now: datetime) -> bool:

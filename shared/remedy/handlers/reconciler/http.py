@@ -7,9 +7,11 @@ with any other body would count as a failed delivery). A tick that cannot list t
 tasks answers 503 (the ping is retried; ticks are idempotent). A dead letter is always
 logged first; only when recording it in the task's state hits a busy lock or an
 unavailable API does it answer 503, so the Broker retries that delivery instead of the
-record being silently missing. ``GET /healthz`` answers the probes. A tick and a dead
-letter are each a step (:func:`remedy.traces.step`); a dead letter's continues the trace
-of the event that died, so the trace shows where it ended.
+record being silently missing. ``GET /healthz`` answers the probes, ``GET /metrics``
+the scrapes. A tick and a dead letter are each a step (:func:`remedy.traces.step`, timed
+in the metrics as ``tick`` and ``dead-letter``); a dead letter's continues the trace of
+the event that died, so the trace shows where it ended. Each dead letter is counted
+once, when it is answered 202, by why the Broker gave it up and its event type.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from typing import Protocol
 import flask
 from cloudevents.http import CloudEvent
 
-from remedy import logs, traces
+from remedy import logs, metrics, traces
 from remedy.events.catalogue import PING
 from remedy.events.codec import BadEvent, decode
-from remedy.handlers.common import health
+from remedy.handlers.common import health, scrape
 from remedy.handlers.common.http import json_response
 from remedy.handlers.reconciler.dead_letters import Recorded
 from remedy.handlers.reconciler.reconciler import TickReport
@@ -53,6 +55,8 @@ def reconciler_function(
     def handle(request: flask.Request) -> flask.Response:
         if health.is_probe(request):
             return health.answer(request, service, function=NAME)
+        if scrape.is_scrape(request):
+            return scrape.answer(request)
         path = request.path.rstrip("/") or "/"
         if path not in ("/", DEAD_LETTER_PATH):
             return _error(404, "not_found", f"{NAME} serves / (ping) and {DEAD_LETTER_PATH}")
@@ -76,9 +80,12 @@ def reconciler_function(
                             delivery=delivery,
                             attributes={"cloudevents.event_id": str(event["id"]),
                                         "cloudevents.event_type": str(event["type"])}) as step,
+                metrics.timed(NAME, "dead-letter" if letter else "tick", step),
             ):  # fmt: skip
                 step.describe()
                 response = _dead_letter(service(), event) if letter else _tick(service(), event)
+                if letter and response.status_code == 202:
+                    metrics.dead_letter(attributes.get("knativeerrorcode"), str(event["type"]))
                 step.finish(traces.outcome_of(response.status_code),
                             status_code=response.status_code)  # fmt: skip
                 return response

@@ -278,6 +278,7 @@ class Reconciler:
         note = f"{sagas.GAVE_UP} {why}; the remediation needs a person (see the logs)"
         state.log(at=now, epoch=head.epoch, delivery=head.delivery, step=PRODUCER, outcome=note)
         log.warning("task %s epoch %s: %s", state.task_id, head.epoch, note)
+        task.tally.remediation("failed")
         report.redrive = note
 
     def _announce_again(
