@@ -23,6 +23,9 @@ duplicate is each of ten completed deliveries sent again, counted the same way.
 
 Baseline: ``baseline/step_script.sh`` does the original's steps as processes (kubectl,
 curl) against the same emulators; speedup = its p50 / remedy's p50 at concurrency 1.
+
+Targets (issue 15): ratios to the floors bench_floor measures in the same run (before
+the platform starts when run alone), see :mod:`tests.benchmarks.remediation_targets`.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from typing import Any
 from requests.adapters import HTTPAdapter
 
 from remedy.local.broker.records import Outcome
+from tests.benchmarks import bench_floor, remediation_targets
 from tests.benchmarks.baseline.runner import PROCESSES, Baseline
 from tests.benchmarks.effects import (
     ObjectWatch,
@@ -48,7 +52,7 @@ from tests.benchmarks.effects import (
     platform_cpu_seconds,
     reset_api_stats,
 )
-from tests.benchmarks.load import percentile, summary_ms, target
+from tests.benchmarks.load import machine, percentile, summary_ms
 from tests.chaos.harness import Harness
 from tests.chaos.seeding import (
     AGENT_NS,
@@ -286,6 +290,7 @@ def _measure(bench: Bench) -> dict[str, Any]:
         "duplicates_that_changed_a_workflow": changed,
         "cpu_ms_per_remediation": round(cpu_ms, 1),
         "cpu_ms_per_remediation_by_process": cpu,
+        "functions_cpu_ms_per_remediation": remediation_targets.functions_cpu_ms(cpu),
         "cpu_bound_floor_mean_ms_at_20": round(CONCURRENCY * cpu_ms / cpus, 1),
         "problems": problems[:10],
         "problem_count": len(problems),
@@ -305,6 +310,8 @@ METHOD = {
     "duplicates": f"{DUPLICATES} completed deliveries sent again (same X-GitHub-Delivery)",
     "cpu": "utime+stime of every platform process (and this one, which holds the broker) "
     "over the concurrent batch; floor = concurrency x CPU per remediation / CPUs",
+    "functions_cpu": "the same CPU, of remedy's function processes only (not the "
+    "emulators, simulators, Redis, the broker or the benchmark)",
     "hops": "median ms after the POST at which each step's delivery ended (broker "
     "records) or its effect was seen (watch)",
 }
@@ -340,6 +347,7 @@ def _baseline(bench: Bench, remedy_p50_ms: float) -> dict[str, Any]:
 
 
 def run() -> dict[str, Any]:
+    floor = bench_floor.measured()
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="remedy-bench-") as workdir:
         harness = Harness.start(Path(workdir), function_env={}, ping_seconds=3600)
@@ -356,22 +364,7 @@ def run() -> dict[str, Any]:
             if bench is not None:
                 bench.stop()
             harness.stop()
-    report["machine"] = {"cpus": os.cpu_count(), "load_1m_at_start": round(load, 2)}
-    report["targets"] = _targets(report)
+    report["machine"] = machine(load)
+    report["floors"] = remediation_targets.floors_used(floor)
+    report["targets"] = remediation_targets.targets(report, floor)
     return report
-
-
-def _targets(report: dict[str, Any]) -> dict[str, Any]:
-    nan = float("nan")
-    c20 = report.get("concurrency_20", {})
-    speedup = report["speedup"] = report.get("baseline", {}).get("speedup", nan)
-    return {
-        "p50_at_20_ms": target(c20.get("p50_ms", nan), 30.0),
-        "p99_at_20_ms": target(c20.get("p99_ms", nan), 150.0),
-        "speedup_vs_baseline": {"value": speedup, "target": 20.0, "met": speedup >= 20.0},
-        "github_requests_per_remediation": target(
-            report.get("github_requests_per_remediation", nan), 3
-        ),
-        "github_requests_duplicate": target(report.get("github_requests_duplicate", nan), 0),
-        "every_remediation_verified": target(report.get("problem_count", nan), 0),
-    }

@@ -7,6 +7,7 @@ from the moment it was *scheduled*, so a slow server cannot hide its queueing de
 
 from __future__ import annotations
 
+import os
 import statistics
 import threading
 import time
@@ -77,3 +78,12 @@ def closed_loop(*, count: int, call: Callable[[int], None]) -> list[float]:
         call(index)
         latencies.append(time.perf_counter() - began)
     return latencies
+
+
+def machine(load_at_start: float) -> dict[str, Any]:
+    """The CPUs and the 1-minute load average at the start and now (a shared machine)."""
+    return {
+        "cpus": os.cpu_count(),
+        "load_1m_at_start": round(load_at_start, 2),
+        "load_1m_at_end": round(os.getloadavg()[0], 2),
+    }

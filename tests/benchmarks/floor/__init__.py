@@ -1,1 +1,2 @@
-"""A CloudEvent function that does nothing: the cost of one hop, for bench_floor."""
+"""Empty functions: the cost of one hop (``main.py``, for bench_floor) and the floor under
+cold starts and the cold chain (``empty.py``, for bench_coldstart)."""
