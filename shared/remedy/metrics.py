@@ -40,8 +40,8 @@ from prometheus_client import Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import REGISTRY
 
+from remedy.domain.outcomes import CancellationOutcome, FeedbackOutcome, RemediationOutcome
 from remedy.events import catalogue
-from remedy.ports import CancellationOutcome, FeedbackOutcome, RemediationOutcome
 
 log = logging.getLogger("remedy.metrics")
 

@@ -17,6 +17,7 @@ from cloudevents.http import CloudEvent
 
 from remedy.domain.agents import AgentRun
 from remedy.domain.audit import EventType, ObjectRef
+from remedy.domain.outcomes import CancellationOutcome, FeedbackOutcome, RemediationOutcome
 from remedy.domain.push_order import PushLog
 from remedy.domain.remediation import RemediationState
 
@@ -221,21 +222,14 @@ class Workflows(Protocol):
         """Update the whole object with its resourceVersion; :class:`Conflict` if stale."""
 
 
-RemediationOutcome = Literal["resumed", "kept", "superseded", "duplicate", "dropped", "failed"]
-"""How a step decided a remediation (a push of a task): see README's metrics table."""
-CancellationOutcome = Literal["deleted_before_start", "acknowledged", "forced", "already_gone"]
-"""How a cancelled Cleo/Tess run stopped."""
-FeedbackOutcome = Literal["iteration", "exhausted"]
-"""What QA feedback led to: a counted Rex run, or none past the maximum."""
-
-
 class Tally(Protocol):
     """What the steps decided that only the handlers know, counted for the metrics.
 
     The handlers count through this port (at the edge it is :mod:`remedy.metrics`),
-    never a metrics library: the outcomes are the Literals above, so bounded. A step
-    counts as it audits (:class:`~remedy.handlers.common.tasks.TaskStep`): once it lets
-    go of the task. Implementations never raise and never wait.
+    never a metrics library: the outcomes are the Literals of
+    :mod:`remedy.domain.outcomes`, so bounded. A step counts as it audits
+    (:class:`~remedy.handlers.common.tasks.TaskStep`): once it lets go of the task.
+    Implementations never raise and never wait.
     """
 
     def remediation_requested(self) -> None:

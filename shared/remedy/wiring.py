@@ -20,11 +20,6 @@ import os
 from typing import TYPE_CHECKING
 
 from remedy import config, logs, metrics
-from remedy.domain.agents import AgentPolicy
-from remedy.domain.feedback import DEFAULT_QA_AGENTS
-from remedy.domain.pushes import PushPolicy
-from remedy.domain.stage_events import StagePolicy
-from remedy.ports import Clock, EventSink, utcnow
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
@@ -42,6 +37,7 @@ if TYPE_CHECKING:
     from remedy.handlers.feedback.intake import FeedbackIntake
     from remedy.handlers.gateway import Gateway
     from remedy.handlers.reconciler.reconciler import Reconciler
+    from remedy.ports import Clock, EventSink
 
 # Each import below the top of a function is deliberate (see the module docstring).
 # ruff: noqa: PLC0415
@@ -59,6 +55,7 @@ def gateway() -> Gateway:
 
 def push_intake() -> PushIntake:
     from remedy.adapters.redis.push_log import RedisPushLogs
+    from remedy.domain.pushes import PushPolicy
     from remedy.handlers.chain.push_intake import PushIntake
 
     locks, idempotency = _redis()
@@ -113,6 +110,7 @@ def _audit(function: str) -> KubeAuditTrail:
 def _tasks(function: str) -> TaskSteps:
     from remedy.adapters.kube.api import KubeRemediationStates
     from remedy.handlers.common.tasks import TaskSteps
+    from remedy.ports import utcnow
 
     locks, _ = _redis()
     return TaskSteps(
@@ -134,6 +132,7 @@ def agent_cancel() -> AgentCancel:
 
 def _canceller() -> Canceller:
     from remedy.adapters.kube.api import KubeAgentRuns
+    from remedy.domain.agents import AgentPolicy
     from remedy.handlers.common.cancelling import Canceller, CancelSettings
 
     return Canceller(
@@ -165,6 +164,7 @@ def label_update() -> LabelUpdate:
 
 def workflow_resume() -> WorkflowResume:
     from remedy.adapters.kube.api import KubeWorkflows
+    from remedy.domain.stage_events import StagePolicy
     from remedy.handlers.chain.workflow_resume import WorkflowResume
     from remedy.handlers.common.resumes import ResumeApplier, StageResumer
 
@@ -214,9 +214,12 @@ RECONCILER_LOCK_WAIT_S = 0.2
 """A task lock the reconciler cannot get this fast is someone else's this tick."""
 
 
-def reconciler(*, clock: Clock = utcnow, sink: EventSink | None = None) -> Reconciler:
+def reconciler(*, clock: Clock | None = None, sink: EventSink | None = None) -> Reconciler:
     """reconciler: K_SINK besides the rest; REMEDY_FORCE_GRACE_SECONDS (10),
     REMEDY_SAGA_DEADLINE_SECONDS (60), REMEDY_MAX_REDRIVES (5)."""
+    from remedy.ports import utcnow
+
+    clock = clock or utcnow
     from remedy.adapters.event_sink import HttpEventSink
     from remedy.adapters.kube.api import KubeAgentRuns, KubeRemediationStates, KubeWorkflows
     from remedy.adapters.redis.redlock import Redlock
@@ -259,6 +262,7 @@ def feedback_intake() -> FeedbackIntake:
     from remedy.adapters.github.prs import PullRequestsClient
     from remedy.adapters.github.pull_heads import PullHeadsClient
     from remedy.adapters.kube.runs import KubeRemediationRuns
+    from remedy.domain.feedback import DEFAULT_QA_AGENTS
     from remedy.handlers.feedback.intake import FeedbackIntake
     from remedy.handlers.feedback.settings import feedback_settings
 

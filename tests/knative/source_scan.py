@@ -104,12 +104,23 @@ def _value(node: ast.expr, path: Path) -> Any:
     if isinstance(node, ast.Constant):
         return node.value
     if isinstance(node, ast.Name | ast.Attribute):
-        dotted = ast.unparse(node).split(".")
+        first, *rest = ast.unparse(node).split(".")
         value: Any = importlib.import_module(module_name(path))
-        for part in dotted:
+        value = getattr(value, first) if hasattr(value, first) else _locally_imported(first, path)
+        for part in rest:
             value = getattr(value, part)
         return value
     raise AssertionError(f"{path}:{node.lineno}: cannot evaluate the default {ast.unparse(node)}")
+
+
+def _locally_imported(name: str, path: Path) -> Any:
+    """``name`` as a function of ``path`` imports it (wiring imports inside factories)."""
+    for node in ast.walk(_tree(path)):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                if (alias.asname or alias.name) == name:
+                    return getattr(importlib.import_module(node.module), alias.name)
+    raise AssertionError(f"{path}: {name} is neither defined nor imported")
 
 
 def constants(path: Path) -> set[str]:

@@ -28,10 +28,11 @@ from remedy.domain import audit, push_order
 from remedy.domain import workflows as wf
 from remedy.domain.agents import format_time, parse_time
 from remedy.domain.audit import Reason
+from remedy.domain.outcomes import RemediationOutcome
 from remedy.domain.remediation import KeptResume, RemediationState
 from remedy.domain.stages import Stage, reached, transition
 from remedy.handlers.common.tasks import TaskStep
-from remedy.ports import Conflict, RemediationOutcome, RetryLater, Workflows
+from remedy.ports import Conflict, RetryLater, Workflows
 
 log = logging.getLogger("remedy.resumes")
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from remedy.ports import CancellationOutcome, FeedbackOutcome, RemediationOutcome, Tally
+from remedy.domain.outcomes import CancellationOutcome, FeedbackOutcome, RemediationOutcome
+from remedy.ports import Tally
 
 
 class NoTally:
