@@ -18,6 +18,7 @@ from typing import Any
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
+from remedy.adapters.kube.rest import CONFIG_MAPS, MERGE_PATCH, Rest, custom_path
 from remedy.domain import workflows as wf
 from remedy.domain.agents import TASK_LABEL, AgentRun
 from remedy.domain.audit import ObjectRef
@@ -98,21 +99,18 @@ def _reason(exc: ApiException) -> str:
         return str(exc.body)[:200]
 
 
-def _json(response: Any) -> Any:
-    return json.loads(response.data)
-
-
 def _selected(
-    custom: client.CustomObjectsApi, resource: tuple[str, str, str], namespace: str, selector: str
+    rest: Rest, resource: tuple[str, str, str], namespace: str, selector: str
 ) -> list[dict[str, Any]]:
     """The custom objects of ``resource`` (group, version, plural) in ``namespace`` that
     ``selector`` picks, as raw JSON like every read here."""
     group, version, plural = resource
     try:
-        listing = _json(
-            custom.list_namespaced_custom_object(
-                group, version, namespace, plural, label_selector=selector, _preload_content=False
-            )
+        listing = rest.request(
+            "GET",
+            custom_path(group, version, plural),
+            {"namespace": namespace},
+            query=[("labelSelector", selector)],
         )
     except ApiException as exc:
         _raise(exc, f"{plural} in {namespace}")
@@ -120,33 +118,26 @@ def _selected(
     return items
 
 
-def _drain(response: Any) -> None:
-    """Read an unneeded answer: unread, its connection never goes back to the pool and
-    the next call opens (and TLS-handshakes) a new one."""
-    response.read()
-    response.release_conn()
+_CODERUN = custom_path(*CODERUN, named=True)
+_WORKFLOW = custom_path(*WORKFLOW, named=True)
 
 
 class KubeAgentRuns:
     def __init__(self, api: client.ApiClient, *, namespaces: Sequence[str]) -> None:
-        self._custom = client.CustomObjectsApi(api)
+        self._rest = Rest(api)
         self._namespaces = tuple(namespaces)
 
     def list_for_task(self, task_id: int) -> list[AgentRun]:
         selector = f"{TASK_LABEL}={validate_task_id(task_id)}"
         runs: list[AgentRun] = []
         for namespace in self._namespaces:
-            selected = _selected(self._custom, CODERUN, namespace, selector)
+            selected = _selected(self._rest, CODERUN, namespace, selector)
             runs += [AgentRun.from_object(item) for item in selected]
         return runs
 
     def get(self, namespace: str, name: str) -> AgentRun:
         try:
-            obj = _json(
-                self._custom.get_namespaced_custom_object(
-                    *CODERUN[:2], namespace, CODERUN[2], name, _preload_content=False
-                )
-            )
+            obj = self._rest.request("GET", _CODERUN, {"namespace": namespace, "name": name})
         except ApiException as exc:
             _raise(exc, f"coderun {namespace}/{name}")
         return AgentRun.from_object(obj)
@@ -161,28 +152,27 @@ class KubeAgentRuns:
             }
         }
         try:
-            obj = _json(
-                self._custom.patch_namespaced_custom_object(
-                    *CODERUN[:2], run.namespace, CODERUN[2], run.name, patch,
-                    _preload_content=False,
-                )
+            obj = self._rest.request(
+                "PATCH", _CODERUN, {"namespace": run.namespace, "name": run.name},
+                body=patch, content_type=MERGE_PATCH,
             )  # fmt: skip
         except ApiException as exc:
             _raise(exc, f"coderun {run.key}")
         return AgentRun.from_object(obj)
 
     def delete(self, run: AgentRun, *, grace_period_s: int | None) -> None:
-        options = client.V1DeleteOptions(
-            grace_period_seconds=grace_period_s,
-            preconditions=client.V1Preconditions(uid=run.uid),
-            propagation_policy="Background",
-        )
+        options: dict[str, Any] = {
+            "apiVersion": "v1",
+            "kind": "DeleteOptions",
+            "preconditions": {"uid": run.uid},
+            "propagationPolicy": "Background",
+        }
+        if grace_period_s is not None:
+            options["gracePeriodSeconds"] = grace_period_s
         try:
-            _drain(
-                self._custom.delete_namespaced_custom_object(
-                    *CODERUN[:2], run.namespace, CODERUN[2], run.name, body=options,
-                    _preload_content=False,
-                )
+            self._rest.request(
+                "DELETE", _CODERUN, {"namespace": run.namespace, "name": run.name},
+                body=options, answer=False,
             )  # fmt: skip
         except ApiException as exc:
             if exc.status == 404:
@@ -211,7 +201,7 @@ class KubeRemediationStates:
     """
 
     def __init__(self, api: client.ApiClient, *, namespace: str) -> None:
-        self._api = api
+        self._rest = Rest(api)
         self._namespace = namespace
         self._uids: dict[int, str] = {}
 
@@ -283,53 +273,31 @@ class KubeRemediationStates:
         body: Any = None,
         query: list[tuple[str, str]] | None = None,
     ) -> Any:
-        """One ConfigMap request through the client's ApiClient (its auth, TLS and
-        credential refresh), answered as raw JSON; non-2xx raises ApiException as the
-        generated methods do. Not ``CoreV1Api``: in client 37 its module alone takes
-        ~0.9 s to import (hundreds of pydantic-validated methods), on the cold start of
-        every function that keeps state, for four requests (make bench coldstart)."""
-        path = "/api/v1/namespaces/{namespace}/configmaps" + ("/{name}" if name else "")
-        headers = {"Accept": "application/json"}
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-        request = self._api.param_serialize(
-            method=method,
-            resource_path=path,
-            path_params={"namespace": self._namespace, **({"name": name} if name else {})},
-            query_params=query or [],
-            header_params=headers,
-            body=body,
-            auth_settings=["BearerToken"],
-        )
-        response: Any = self._api.call_api(*request)
-        if not 200 <= response.status <= 299:
-            response.read()
-            raise ApiException.from_response(http_resp=response, body=None, data=None)
-        return _json(response.response)
+        path, params = CONFIG_MAPS, {"namespace": self._namespace}
+        if name is not None:
+            path, params = f"{CONFIG_MAPS}/{{name}}", {**params, "name": name}
+        return self._rest.request(method, path, params, body=body, query=query or ())
 
 
 class KubeWorkflows:
     def __init__(self, api: client.ApiClient, *, namespace: str) -> None:
-        self._custom = client.CustomObjectsApi(api)
+        self._rest = Rest(api)
         self._namespace = namespace
 
     def find(self, task_id: int) -> dict[str, Any] | None:
         selector = f"{wf.TYPE_LABEL}={wf.PLAY},{wf.TASK_LABEL}={validate_task_id(task_id)}"
-        return wf.pick(_selected(self._custom, WORKFLOW, self._namespace, selector))
+        return wf.pick(_selected(self._rest, WORKFLOW, self._namespace, selector))
 
     def by_task(self) -> dict[int, dict[str, Any]]:
         selector = f"{wf.TYPE_LABEL}={wf.PLAY}"
-        return wf.by_task(_selected(self._custom, WORKFLOW, self._namespace, selector))
+        return wf.by_task(_selected(self._rest, WORKFLOW, self._namespace, selector))
 
     def replace(self, workflow: dict[str, Any]) -> dict[str, Any]:
         name = workflow["metadata"]["name"]
         try:
-            obj: dict[str, Any] = _json(
-                self._custom.replace_namespaced_custom_object(
-                    *WORKFLOW[:2], self._namespace, WORKFLOW[2], name, workflow,
-                    _preload_content=False,
-                )
-            )  # fmt: skip
+            obj: dict[str, Any] = self._rest.request(
+                "PUT", _WORKFLOW, {"namespace": self._namespace, "name": name}, body=workflow
+            )
         except ApiException as exc:
             _raise(exc, f"workflow {name}")
         return obj

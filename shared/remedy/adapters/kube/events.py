@@ -7,9 +7,9 @@ names them (``<object>.<hex nanoseconds>``, kept increasing within the process, 
 Events of one step never collide). ``eventTime`` is written by hand: the apiserver
 takes a MicroTime only with exactly six fractional digits, which the client's
 ``isoformat()`` drops when the microsecond is 0. That is also why the Event is POSTed
-through ``CustomObjectsApi`` (the same request to
-``/apis/events.k8s.io/v1/namespaces/<ns>/events``, with the JSON as given) rather than
-``EventsV1Api``, whose call validates the body into its model, turning ``eventTime``
+as raw JSON (:mod:`remedy.adapters.kube.rest`: a POST to
+``/apis/events.k8s.io/v1/namespaces/<ns>/events`` with the JSON as given) rather than
+through ``EventsV1Api``, whose call validates the body into its model, turning ``eventTime``
 back into a datetime and serialising it with ``isoformat()``: one Event in a million
 would be refused with a 400.
 
@@ -37,11 +37,13 @@ from typing import Any
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from remedy.adapters.kube.rest import Rest, custom_path
 from remedy.domain.audit import REPORTING_CONTROLLER, EventType, ObjectRef
 
 log = logging.getLogger("remedy.audit")
 
 EVENTS = ("events.k8s.io", "v1", "events")
+_EVENTS = custom_path(*EVENTS)
 EVENTS_API_VERSION = "events.k8s.io/v1"
 INSTANCE_LIMIT = 128
 NAME_LIMIT = 253
@@ -73,7 +75,7 @@ class KubeAuditTrail:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._custom = client.CustomObjectsApi(api)
+        self._rest = Rest(api)
         self.instance = instance[:INSTANCE_LIMIT]
         self._timeout = (min(1.0, timeout_s), timeout_s)  # (connect, read)
         self._pause_s = pause_s
@@ -101,12 +103,10 @@ class KubeAuditTrail:
             return
         body = self.body(regarding, reason=reason, action=action, note=note, type=type)
         try:
-            response: Any = self._custom.create_namespaced_custom_object(
-                *EVENTS[:2], regarding.namespace, EVENTS[2], body,
-                _preload_content=False, _request_timeout=self._timeout,
+            self._rest.request(
+                "POST", _EVENTS, {"namespace": regarding.namespace},
+                body=body, timeout=self._timeout, answer=False,
             )  # fmt: skip
-            response.read()
-            response.release_conn()
         except Exception as exc:  # best-effort: nothing may escape into the step
             self._failed(exc, regarding, reason)
             return

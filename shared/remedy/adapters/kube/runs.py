@@ -19,6 +19,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from remedy.adapters.kube.api import CODERUN
+from remedy.adapters.kube.rest import Rest, custom_path
 from remedy.domain.feedback import RunMade
 from remedy.ports import Rejected, RetryLater
 
@@ -27,7 +28,7 @@ class KubeRemediationRuns:
     """:class:`remedy.handlers.feedback.effects.RemediationRuns` in one namespace."""
 
     def __init__(self, api: client.ApiClient, *, namespace: str) -> None:
-        self._custom = client.CustomObjectsApi(api)
+        self._rest = Rest(api)
         self.namespace = namespace
 
     def create(self, body: Mapping[str, Any]) -> RunMade:
@@ -35,13 +36,10 @@ class KubeRemediationRuns:
         obj.setdefault("metadata", {})["namespace"] = self.namespace
         name = str(obj["metadata"].get("name", "?"))
         try:
-            response: Any = self._custom.create_namespaced_custom_object(
-                *CODERUN[:2], self.namespace, CODERUN[2], obj, _preload_content=False
+            # its answer's uid names the run in its Event
+            created = self._rest.request(
+                "POST", custom_path(*CODERUN), {"namespace": self.namespace}, body=obj
             )
-            # read the answer (its uid names the run in its Event): unread, its connection
-            # never goes back to the pool and the next call opens (and TLS-handshakes) a new one
-            created = json.loads(response.read() or b"{}")
-            response.release_conn()
         except ApiException as exc:
             if exc.status == 409:
                 return RunMade("exists", self.namespace, name)
