@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from tests.control.conftest import control, control_env, recorder
 from tests.intake.conftest import sink
-from tests.observability.conftest import listener
+from tests.observability.conftest import listener, unreachable
 from tests.reconciler.conftest import (
     api,
     apps,
@@ -25,4 +25,5 @@ from tests.reconciler.conftest import (
 __all__ = [
     "api", "apps", "clock", "control", "control_env", "custom", "github", "kube", "listener",
     "make_reconciler", "memory_sink", "platform_env", "reconciler", "recorder", "sink", "states",
+    "unreachable",
 ]  # fmt: skip

@@ -20,21 +20,16 @@ Covers:
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 import pytest
 from cloudevents.http import CloudEvent
-from functions_framework import create_app
-from werkzeug.test import Client
 
 from remedy import metrics
 from remedy.events import catalogue
-from remedy.local import functions
 from tests.knative.support import FUNCTIONS
 from tests.metrics.samples import key, moved, parse, registry, total
-from tests.observability.conftest import kubeconfig_to
-from tests.observability.support import Listener
+from tests.observability.support import serve
 from tests.support.events import post
 
 ACK = "POST /v1/coderuns/{namespace}/{name}/cancellation/ack"
@@ -58,28 +53,6 @@ NOT_REX = {
     "repository": {"full_name": "5dlabs/cto", "name": "cto", "pushed_at": 1},
 }
 """A push by someone who is not Rex: push-intake acknowledges it without calling anything."""
-
-
-def serve(function: str) -> Client:
-    app = create_app(target="handle", source=str(functions.source(function)))
-    return app.test_client()
-
-
-@pytest.fixture
-def unreachable(tmp_path: Path, listener: Listener, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every setting a function reads, each outside system at a port that never answers."""
-    url = f"127.0.0.1:{listener.port}"
-    settings = {
-        "REDIS_URLS": f"redis://{url}/0",
-        "KUBECONFIG": str(kubeconfig_to(tmp_path / "kubeconfig", listener.port)),
-        "GITHUB_API_URL": f"http://{url}",
-        "GITHUB_TOKEN": "ghp_metrics_test_token",
-        "K_SINK": f"http://{url}",
-        "WEBHOOK_SECRET": "metrics-test-webhook-secret",
-        "REMEDY_API_TOKENS": "operator:probe=metrics-test-operator-token",
-    }
-    for name, value in settings.items():
-        monkeypatch.setenv(name, value)
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
@@ -109,7 +82,7 @@ def test_every_function_serves_its_metrics_without_configuration(
 
 
 @pytest.mark.parametrize("function", sorted(OTHER_PATHS))
-def test_other_paths_keep_their_answers(function: str, unreachable: None) -> None:
+def test_other_paths_keep_their_answers(function: str, unreachable: dict[str, str]) -> None:
     client = serve(function)
     for request, status in OTHER_PATHS[function].items():
         method, path = request.split(" ")
@@ -121,7 +94,9 @@ def _event(kind: str, data: dict[str, Any], event_id: str = "metrics-1") -> Clou
     return CloudEvent(attributes, data)
 
 
-def test_a_cloudevent_step_is_timed_by_its_type_with_its_outcome(unreachable: None) -> None:
+def test_a_cloudevent_step_is_timed_by_its_type_with_its_outcome(
+    unreachable: dict[str, str],
+) -> None:
     client = serve("push-intake")
     before = registry()
     assert post(client, _event(catalogue.PUSH, NOT_REX)).status_code == 202
@@ -137,7 +112,7 @@ def test_a_cloudevent_step_is_timed_by_its_type_with_its_outcome(unreachable: No
     }  # fmt: skip
 
 
-def test_the_webhook_is_one_step(unreachable: None) -> None:
+def test_the_webhook_is_one_step(unreachable: dict[str, str]) -> None:
     before = registry()
     answer = serve("webhook-gateway").post("/", data=b"{}", headers={"X-GitHub-Event": "push"})
     assert answer.status_code == 401
@@ -148,7 +123,7 @@ def test_the_webhook_is_one_step(unreachable: None) -> None:
     }
 
 
-def test_control_api_times_routes_and_counts_acknowledgements(unreachable: None) -> None:
+def test_control_api_times_routes_and_counts_acknowledgements(unreachable: dict[str, str]) -> None:
     client = serve("control-api")
     sha = "f" * 40
     before = registry()
@@ -167,7 +142,7 @@ def test_control_api_times_routes_and_counts_acknowledgements(unreachable: None)
     assert total(changed, "remedy_steps_total", outcome="rejected") == 4
 
 
-def test_the_reconciler_counts_each_dead_letter_once(unreachable: None) -> None:
+def test_the_reconciler_counts_each_dead_letter_once(unreachable: dict[str, str]) -> None:
     client = serve("reconciler")
     letter = _event(catalogue.LABELS_UPDATED, {"note": "no task here"}, event_id="dl-1")
     letter["knativeerrorcode"] = "422"
@@ -187,7 +162,7 @@ def test_the_reconciler_counts_each_dead_letter_once(unreachable: None) -> None:
 
 
 def test_a_metric_that_cannot_be_recorded_never_changes_the_answer(
-    unreachable: None, monkeypatch: pytest.MonkeyPatch
+    unreachable: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     class Broken:
         def labels(self, *args: object) -> Any:

@@ -57,3 +57,23 @@ current-context: dead
 """
     )
     return path
+
+
+@pytest.fixture
+def unreachable(
+    tmp_path: Path, listener: Listener, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
+    """Every setting a function reads, each outside system at the listener."""
+    url = f"127.0.0.1:{listener.port}"
+    settings = {
+        "REDIS_URLS": f"redis://{url}/0",
+        "KUBECONFIG": str(kubeconfig_to(tmp_path / "kubeconfig", listener.port)),
+        "GITHUB_API_URL": f"http://{url}",
+        "GITHUB_TOKEN": "ghp_unreachable_test_token",
+        "K_SINK": f"http://{url}",
+        "WEBHOOK_SECRET": "unreachable-test-webhook-secret",
+        "REMEDY_API_TOKENS": "operator:probe=unreachable-test-operator-token",
+    }
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    return settings

@@ -23,11 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from functions_framework import create_app
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+from werkzeug.test import Client
 
 from remedy.local import functions
 from remedy.local.http_server import ServedApp, serve_in_thread
@@ -208,3 +210,9 @@ def start_function(name: str, env: dict[str, str], workdir: Path) -> FunctionPro
 
     eventually(listening, timeout=30, every=0.05, what=f"{name} listening")
     return started
+
+
+def serve(function: str) -> Client:
+    """A test client of ``function`` exactly as functions-framework serves it, in-process."""
+    app = create_app(target="handle", source=str(functions.source(function)))
+    return app.test_client()

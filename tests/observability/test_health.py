@@ -14,46 +14,15 @@ from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
-from typing import Any
 
 import pytest
-from functions_framework import create_app
 
 from remedy.handlers.common import health
-from remedy.local import functions
 from tests.knative.support import FUNCTIONS
-from tests.observability.conftest import kubeconfig_to
-from tests.observability.support import Listener
+from tests.observability.support import Listener, serve
 
 ALL_SETTINGS = ("REDIS_URLS", "KUBECONFIG", "GITHUB_API_URL", "GITHUB_TOKEN", "K_SINK",
                 "WEBHOOK_SECRET", "REMEDY_API_TOKENS")  # fmt: skip
-
-
-def serve(function: str) -> Any:
-    """A test client of ``function`` exactly as functions-framework serves it."""
-    app = create_app(target="handle", source=str(functions.source(function)))
-    return app.test_client()
-
-
-@pytest.fixture
-def unreachable(
-    tmp_path: Path, listener: Listener, monkeypatch: pytest.MonkeyPatch
-) -> dict[str, str]:
-    """Every setting a function reads, each outside system at the listener."""
-    url = f"127.0.0.1:{listener.port}"
-    settings = {
-        "REDIS_URLS": f"redis://{url}/0",
-        "KUBECONFIG": str(kubeconfig_to(tmp_path / "kubeconfig", listener.port)),
-        "GITHUB_API_URL": f"http://{url}",
-        "GITHUB_TOKEN": "ghp_health_probe_test_token",
-        "K_SINK": f"http://{url}",
-        "WEBHOOK_SECRET": "health-probe-webhook-secret",
-        "REMEDY_API_TOKENS": "operator:probe=health-probe-operator-token",
-    }
-    for name, value in settings.items():
-        monkeypatch.setenv(name, value)
-    return settings
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
