@@ -166,7 +166,8 @@ def workflow_resume() -> WorkflowResume:
     from remedy.adapters.kube.api import KubeWorkflows
     from remedy.domain.stage_events import StagePolicy
     from remedy.handlers.chain.workflow_resume import WorkflowResume
-    from remedy.handlers.common.resumes import ResumeApplier, StageResumer
+    from remedy.handlers.common.resumes import ResumeApplier
+    from remedy.handlers.common.stage_resumes import StageResumer
 
     workflows = KubeWorkflows(_kube(), namespace=config.workflow_namespace())
     return WorkflowResume(
@@ -223,7 +224,8 @@ def reconciler(*, clock: Clock | None = None, sink: EventSink | None = None) -> 
     from remedy.adapters.event_sink import HttpEventSink
     from remedy.adapters.kube.api import KubeAgentRuns, KubeRemediationStates, KubeWorkflows
     from remedy.adapters.redis.redlock import Redlock
-    from remedy.handlers.common.resumes import ResumeApplier, StageResumer
+    from remedy.handlers.common.resumes import ResumeApplier
+    from remedy.handlers.common.stage_resumes import StageResumer
     from remedy.handlers.common.tasks import TaskSteps
     from remedy.handlers.reconciler.reconciler import Reconciler, ReconcileSettings
     from remedy.handlers.reconciler.resumes import KeptResumes

@@ -20,7 +20,7 @@ from kubernetes import client
 
 from remedy.adapters.kube.api import KubeRemediationStates, KubeWorkflows
 from remedy.adapters.redis.redlock import Redlock
-from remedy.handlers.common.resumes import StageResumer
+from remedy.handlers.common.stage_resumes import StageResumer
 from remedy.handlers.common.tasks import TaskSteps
 from remedy.ports import utcnow
 from tests.chain import seed

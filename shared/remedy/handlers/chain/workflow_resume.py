@@ -28,7 +28,8 @@ from remedy.events.models import AgentsCancelled, AgentsStopped, LabelsUpdated, 
 from remedy.handlers.common.once import ack, fingerprint_of, reply, run_once
 from remedy.handlers.common.results import Ack, Outcome
 from remedy.handlers.common.resumed_events import resumed_event
-from remedy.handlers.common.resumes import ResumeApplier, StageResumer
+from remedy.handlers.common.resumes import ResumeApplier
+from remedy.handlers.common.stage_resumes import StageResumer
 from remedy.handlers.common.tasks import TaskSteps
 from remedy.ports import Idempotency, Rejected, Steps
 

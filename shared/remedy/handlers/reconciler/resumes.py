@@ -4,7 +4,7 @@ Two kinds are kept in a task's state: a remediation's resume (``kept_resume``, t
 workflow was not at a suspend point yet) and stage events that came before their
 stage (``kept_stage_resumes``: PR opened, ready-for-qa, approved). Both are applied by
 the same appliers the chain uses (:class:`~remedy.handlers.common.resumes.ResumeApplier`,
-:class:`~remedy.handlers.common.resumes.StageResumer`), which re-check everything — suspend
+:class:`~remedy.handlers.common.stage_resumes.StageResumer`), which re-check everything — suspend
 point, transition table, epoch, once per cycle — under the task's lock.
 
 Why a readiness check first: an applier that finds the workflow still not there keeps
@@ -31,7 +31,8 @@ from remedy.domain.remediation import KeptResume, RemediationState
 from remedy.domain.stages import Stage, UnknownStage, reached
 from remedy.events import tracing
 from remedy.handlers.common.resumed_events import resumed_event
-from remedy.handlers.common.resumes import ResumeApplier, Resumed, StageResumer
+from remedy.handlers.common.resumes import ResumeApplier, Resumed
+from remedy.handlers.common.stage_resumes import StageResumer
 from remedy.handlers.common.tasks import TaskStep
 from remedy.ports import Workflows
 
