@@ -236,7 +236,8 @@ def test_fence_counter_lost_everywhere_restarts_from_the_clock(
 
 
 @pytest.mark.parametrize(
-    "resource", ["", "has space", "tab\there", "x" * 257, "remedy:fence:res", "ünicode"]
+    "resource",
+    ["", "has space", "tab\there", "x" * 257, "remedy:fence:res", "remedy:wake:res", "ünicode"],
 )
 def test_bad_resources_are_refused(redlock: Redlock, resource: str) -> None:
     with pytest.raises(ValueError, match="resource"):

@@ -14,6 +14,9 @@ saves the GIL hand-offs. So a node known to be healthy is served that way, on th
 caller's thread. Threads remain for what only they do well: a node that is new or
 failed last time may stall in ``connect()`` or DNS resolution, which no socket timeout
 bounds, so it is called through a small shared pool and abandoned at the deadline.
+
+One call is not a fan-out: :meth:`NodeSet.wait_for` blocks on one healthy master's list
+(``BLPOP``) so that a Redlock contender wakes when the holder releases.
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ from remedy.adapters.redis.nodes import DEFAULT_NODE_TIMEOUT_S, connect_urls
 
 _POOL_WORKERS = 16
 """Threads only serve nodes that are new or failing, so a few are plenty."""
+
+_SHORTEST_BLOCK_S = 0.001
+"""BLPOP counts its timeout in milliseconds, and 0 would mean "forever"."""
 
 _pool: concurrent.futures.ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -169,6 +175,35 @@ class NodeSet:
                         f"no answer within {self.call_timeout_s * 1000:.0f} ms",
                     )
         return replies
+
+    def wait_for(self, key: str, *, timeout_s: float) -> bool:
+        """Block until the list ``key`` on the first healthy master yields an element,
+        at most ``timeout_s``: True when woken. Without a healthy master to ask, or when
+        it fails, this simply sleeps out the rest of ``timeout_s`` (the caller retries
+        either way; a wake only makes that sooner)."""
+        deadline = time.monotonic() + timeout_s
+        index = next((i for i, healthy in enumerate(self._healthy) if healthy), None)
+        if index is not None and timeout_s >= _SHORTEST_BLOCK_S:
+            pool = self._clients[index].connection_pool
+            try:
+                conn = cast(_Wire, pool.get_connection())
+            except (RedisError, OSError) as exc:
+                self._failed(index, exc)
+            else:
+                try:
+                    conn.send_command("BLPOP", key, f"{timeout_s:.3f}")
+                    reply = conn.read_response(timeout=timeout_s + self.call_timeout_s)
+                except (RedisError, OSError) as exc:
+                    conn.disconnect()
+                    self._failed(index, exc)
+                else:
+                    return reply is not None
+                finally:
+                    self._release(index, conn)
+        left = deadline - time.monotonic()
+        if left > 0:
+            time.sleep(left)
+        return False
 
     def _multiplex(
         self,

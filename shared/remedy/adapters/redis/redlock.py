@@ -10,11 +10,13 @@ and refuse stale writers. Why the fence is safe is argued in
 Acquisition follows the Redlock algorithm: the same script goes to every master in
 parallel with a per-node timeout far below the TTL; a majority of votes wins; validity
 is the TTL minus the elapsed monotonic time minus clock drift (1 % of the TTL + 2 ms);
-a failed attempt releases whatever it got and retries after a random, growing delay
-until a finite timeout, then raises :class:`LockUnavailable`. An unreachable master is
-just a "no vote". Release is compare-and-delete; extension needs a majority and is
-capped so a stuck holder cannot keep a task forever. Each acquisition is counted in the
-metrics, taken or busy, with how long it took, by kind of lock (never its resource).
+a failed attempt releases whatever it got and retries when the holder releases (a
+release leaves a wake token that the waiter blocks on) or at the latest after a random,
+growing delay, until a finite timeout, then raises :class:`LockUnavailable`. An
+unreachable master is just a "no vote". Release is compare-and-delete; extension needs
+a majority and is capped so a stuck holder cannot keep a task forever. Each acquisition
+is counted in the metrics, taken or busy, with how long it took, by kind of lock (never
+its resource).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import random
 import re
 import secrets
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from remedy import metrics
@@ -37,7 +39,10 @@ from remedy.adapters.redis.redlock_scripts import (
     FENCE_PREFIX,
     RAISE,
     RELEASE,
+    WAKE_PREFIX,
+    WAKE_TTL_MS,
     fence_key,
+    wake_key,
 )
 from remedy.domain.identifiers import Repository, validate_task_id
 from remedy.ports import RetryLater
@@ -53,11 +58,13 @@ FENCE_TTL_S = 30 * 24 * 3600.0
 
 RETRY_BASE_S = 0.001
 RETRY_CAP_S = 0.1
-"""Retry delays grow from ~1 ms (2, 4, 8 ms: steps hold a task's lock for a few
-milliseconds, so one or two waiters poll about that often) to a cap of 100 ms, reached
-only by a crowd: a hundred waiters polling every 10 ms in one process need more CPU
-than 2 CPUs have, every fan-out then misses its deadline, split votes leave keys behind
-and nobody gets the lock (tests/locks/test_fencing.py)."""
+"""The longest a contender waits between attempts grows from ~1 ms (2, 4, 8 ms) to a
+cap of 100 ms, reached only by a crowd: a hundred waiters polling every 10 ms in one
+process need more CPU than 2 CPUs have, every fan-out then misses its deadline, split
+votes leave keys behind and nobody gets the lock (tests/locks/test_fencing.py). It waits
+blocked on the resource's wake key, so a release ends the wait at once: the delays
+bound how late a contender notices a release that did not reach the master it waits on
+(a lock left to expire, a master that lost the token), not how late it usually does."""
 _RESOURCE = re.compile(r"^[\x21-\x7e]{1,256}$")
 
 
@@ -102,8 +109,9 @@ def validate_resource(resource: str) -> str:
             f"lock resource {str(resource)[:80]!r} must be 1-256 printable ASCII "
             "characters without spaces"
         )
-    if resource.startswith(FENCE_PREFIX):
-        raise ValueError(f"lock resource may not start with {FENCE_PREFIX!r} (reserved)")
+    for reserved in (FENCE_PREFIX, WAKE_PREFIX):
+        if resource.startswith(reserved):
+            raise ValueError(f"lock resource may not start with {reserved!r} (reserved)")
     return resource
 
 
@@ -172,7 +180,8 @@ class Redlock:
                     "Another holder has it or too few Redis masters answer; retry later."
                 )
             backoff = min(RETRY_CAP_S, RETRY_BASE_S * 2 ** min(attempts, 10))
-            time.sleep(min(left, random.uniform(backoff / 2, backoff)))  # noqa: S311 - jitter
+            jittered = random.uniform(backoff / 2, backoff)  # noqa: S311 - jitter
+            self.nodes.wait_for(wake_key(resource), timeout_s=min(left, jittered))
 
     def release(self, grant: LockGrant) -> bool:
         """Delete the lock where it still holds ``grant``'s token.
@@ -181,7 +190,7 @@ class Redlock:
         False when it had expired or been taken over, i.e. the work done under it was
         not exclusive at the end and only the resources' fencing protected it.
         """
-        replies = self.nodes.eval(RELEASE, keys=[grant.resource], args=[grant.token], run_late=True)
+        replies = self._release(grant.resource, grant.token)
         return _count(replies, lambda reply: reply == 1) >= self.nodes.quorum
 
     def extend(self, grant: LockGrant, *, ttl_s: float | None = None) -> LockGrant:
@@ -265,8 +274,16 @@ class Redlock:
         # Undo wherever the key may be ours: not where SET NX definitely failed.
         maybe_ours = [i for i in replies if counters.get(i, (1, 0))[0] == 1]
         if maybe_ours:
-            self.nodes.eval(RELEASE, keys=[resource], args=[token], only=maybe_ours, run_late=True)
+            self._release(resource, token, only=maybe_ours)
         return None, why
+
+    def _release(
+        self, resource: str, token: str, *, only: Collection[int] | None = None
+    ) -> dict[int, Reply]:
+        # An undo must reach the node even late, or the key it leaves blocks everyone
+        # until its TTL; where it deletes the key it also wakes the next waiter.
+        keys, args = [resource, wake_key(resource)], [token, str(WAKE_TTL_MS)]
+        return self.nodes.eval(RELEASE, keys=keys, args=args, only=only, run_late=True)
 
     def _describe(self, replies: Mapping[int, Reply], votes: Mapping[int, int]) -> str:
         held = sum(1 for r in replies.values() if (pair := _pair(r)) and pair[0] == 0)

@@ -3,7 +3,10 @@
 Each script is one atomic step on one master; :mod:`remedy.adapters.redis.redlock` fans them
 out and counts votes. Keys: the lock key holds the holder's random token with a TTL;
 the fence key (``remedy:fence:<resource>``) holds a per-resource counter that outlives
-the lock (it gets a long TTL, refreshed on every use).
+the lock (it gets a long TTL, refreshed on every use); the wake key
+(``remedy:wake:<resource>``) is a list of at most one token a release leaves, so a
+contender blocked on it (``BLPOP``) retries the moment the lock is free instead of
+after its back-off.
 
 Fencing tokens strictly increase per resource across all holders. Proof sketch, for
 two grants G1 (fence f1, majority Q1) and G2 (fence f2, majority Q2), where G2's
@@ -35,6 +38,9 @@ from remedy.adapters.redis import lua
 from remedy.adapters.redis.fanout import LuaScript
 
 FENCE_PREFIX = "remedy:fence:"
+WAKE_PREFIX = "remedy:wake:"
+WAKE_TTL_MS = 1000
+"""A wake token nobody took is gone after this: at most one early retry, never a stale queue."""
 
 # KEYS: lock, fence. ARGV: token, ttl_ms, fence_ttl_ms.
 # Returns {1, fence} when the lock was set here, else {0, current counter}.
@@ -71,12 +77,17 @@ return 0
 """
 )
 
-# KEYS: lock. ARGV: token. Compare-and-delete: only the holder's token unlocks.
+# KEYS: lock, wake. ARGV: token, wake_ttl_ms. Compare-and-delete: only the holder's
+# token unlocks; a release leaves one wake token (never more) for the next waiter.
 RELEASE = LuaScript.of(
     lua.LOCK_HELD
     + """
-if lock_held() then return redis.call('DEL', KEYS[1]) end
-return 0
+if not lock_held() then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[2])
+redis.call('RPUSH', KEYS[2], '1')
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1
 """
 )
 
@@ -97,3 +108,8 @@ return tonumber(redis.call('GET', KEYS[1]) or '0')
 
 def fence_key(resource: str) -> str:
     return FENCE_PREFIX + resource
+
+
+def wake_key(resource: str) -> str:
+    """Where a release leaves a token for whoever waits for ``resource`` (``BLPOP``)."""
+    return WAKE_PREFIX + resource
