@@ -4,6 +4,6 @@ Served by ``functions-framework --source functions/feedback-intake/main.py --tar
 """
 
 from remedy import wiring
-from remedy.entrypoints import cloudevent_function
+from remedy.entrypoints.events import cloudevent_function
 
 handle = cloudevent_function(wiring.feedback_intake, name="feedback-intake")

@@ -4,6 +4,6 @@ Served by ``functions-framework --source functions/push-intake/main.py --target 
 """
 
 from remedy import wiring
-from remedy.entrypoints import cloudevent_function
+from remedy.entrypoints.events import cloudevent_function
 
 handle = cloudevent_function(wiring.push_intake, name="push-intake")

@@ -4,6 +4,6 @@ Served by ``functions-framework --source functions/webhook-gateway/main.py --tar
 """
 
 from remedy import wiring
-from remedy.entrypoints import webhook_function
+from remedy.entrypoints.webhook import webhook_function
 
 handle = webhook_function(wiring.gateway)

@@ -4,6 +4,6 @@ Served by ``functions-framework --source functions/workflow-resume/main.py --tar
 """
 
 from remedy import wiring
-from remedy.entrypoints import cloudevent_function
+from remedy.entrypoints.events import cloudevent_function
 
 handle = cloudevent_function(wiring.workflow_resume, name="workflow-resume")

@@ -11,7 +11,8 @@ Layout (the architecture at a glance). What is deployed:
 - ``adapters/``  one adapter per outside system: ``redis/``, ``kube/``, ``github/``, the
                  broker (``event_sink``).
 - ``wiring.py``  the composition root: which adapter serves which port, per function.
-- ``entrypoints.py``, ``config.py``, ``logs.py``: the HTTP edge, settings, logging.
+- ``entrypoints/``, ``config.py``, ``logs.py``: the HTTP edge (CloudEvents, webhooks),
+                 settings, logging.
 - ``traces.py``, ``otel.py``: each request a step in its W3C trace; OpenTelemetry spans
                  (``otel``, imported only when an OTLP endpoint is set).
 

@@ -11,15 +11,18 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from cloudevents.http import CloudEvent
 
-from remedy.domain.agents import AgentRun
-from remedy.domain.audit import EventType, ObjectRef
-from remedy.domain.outcomes import CancellationOutcome, FeedbackOutcome, RemediationOutcome
-from remedy.domain.push_order import PushLog
-from remedy.domain.remediation import RemediationState
+if TYPE_CHECKING:
+    # Named in signatures only: importing them here would load pydantic (the state
+    # model) into webhook-gateway, which depends on this module for EventSink alone.
+    from remedy.domain.agents import AgentRun
+    from remedy.domain.audit import EventType, ObjectRef
+    from remedy.domain.outcomes import CancellationOutcome, FeedbackOutcome, RemediationOutcome
+    from remedy.domain.push_order import PushLog
+    from remedy.domain.remediation import RemediationState
 
 
 class EventSink(Protocol):

@@ -8,7 +8,8 @@ client libraries its wiring uses (read from the code by ``source_scan.needs``, t
 derivation the RBAC and Secrets tests trust): webhook-gateway and push-intake never load
 the Kubernetes client or PyGithub, a function that never calls GitHub never loads
 PyGithub. Neither path ever loads OpenTelemetry (tracing is off), the MCP SDK or the
-Kubernetes client's generated API classes.
+Kubernetes client's generated API classes. webhook-gateway, the first hop of every
+remediation, also never loads pydantic or requests: it verifies and forwards bytes.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ NEVER = ("opentelemetry", "mcp", "remedy.local", "remedy.tools", GENERATED_APIS)
 CoreV1Api alone takes ~0.9 s to import and every method of them validates its arguments
 with pydantic on each call; remedy's requests go through the ApiClient instead
 (remedy.adapters.kube.rest)."""
+GATEWAY_NEVER = ("pydantic", "requests")
+"""~85 ms and ~9 MiB (pydantic and the models) and ~25 ms (requests over urllib3) of a
+cold start that webhook-gateway has no use for."""
 
 PROBE = """
 import importlib.util, json, os, sys
@@ -117,3 +121,9 @@ def test_the_chain_entry_never_loads_kubernetes_or_github() -> None:
     for function in ("webhook-gateway", "push-intake"):
         needs = source_scan.needs(function)
         assert not needs.kubernetes and not needs.github, function
+
+
+def test_the_gateway_loads_neither_pydantic_nor_requests(tmp_path: Path) -> None:
+    loaded = _loaded("webhook-gateway", tmp_path)
+    for package in GATEWAY_NEVER:
+        assert not _of(loaded["built"], package), f"webhook-gateway loads {package}"

@@ -12,7 +12,7 @@ binary-mode JSON data nested too deeply is a :class:`BadEvent`, never a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloudevents.conversion import to_binary
 from cloudevents.exceptions import GenericException
@@ -20,7 +20,9 @@ from cloudevents.http import CloudEvent, from_http
 from cloudevents.sdk.converters import is_binary
 
 from remedy import untrusted_json
-from remedy.events.models import TaskEvent
+
+if TYPE_CHECKING:  # the models load pydantic: webhook-gateway encodes, never models
+    from remedy.events.models import TaskEvent
 
 SOURCE_PREFIX = "/remedy/"
 """``source`` of every event a remedy function emits: ``/remedy/<function-name>``."""

@@ -1,19 +1,6 @@
-"""The HTTP edge shared by every function: Flask request in, status code out.
+"""CloudEvent functions' edge: a broker delivery in, a reply event or a status out.
 
-functions-framework's ``@cloud_event`` decorator always answers ``200 "OK"``, which a
-Knative broker counts as a failed delivery (a 2xx that is not a CloudEvent) and retries
-forever. So functions use the ``http`` signature and this module answers the way the
-broker understands: 200 + a binary-mode CloudEvent (a reply), 202 with an empty body
-(taken, nothing follows), 4xx (rejected: not retried, dead-lettered with the reason),
-409/503 (retry later), 500 (unexpected; retried). ``GET /healthz`` answers the probes
-(:mod:`remedy.handlers.common.health`), ``GET /metrics`` the scrapes
-(:mod:`remedy.handlers.common.scrape`).
-
-Each request is one step (:func:`remedy.traces.step`): it continues the trace of the
-incoming event (the webhook's: the trace its delivery starts), its reply names the step
-as parent, and its log lines carry the function, delivery id, trace id, task and epoch.
-Its duration and outcome are recorded in the metrics (:func:`remedy.metrics.timed`, by
-the event's type).
+See :mod:`remedy.entrypoints` for the statuses and what each means to the broker.
 """
 
 from __future__ import annotations
@@ -29,19 +16,16 @@ from cloudevents.http import CloudEvent
 from pydantic import ValidationError
 
 from remedy import logs, metrics, traces
-from remedy.domain.identifiers import InvalidIdentifier, validate_delivery_id
+from remedy.domain.identifiers import InvalidIdentifier
 from remedy.events import catalogue
 from remedy.events.codec import BadEvent, decode, encode_binary
 from remedy.events.github import UnreadableEvent
 from remedy.handlers.common import health, scrape
-from remedy.handlers.common.http import Response, json_response, read_limited, to_flask
+from remedy.handlers.common.http import json_response
 from remedy.handlers.common.results import Outcome, Reply
-from remedy.handlers.gateway import MAX_BODY_BYTES, Gateway, method_not_allowed, too_large
 from remedy.ports import Rejected, RetryLater
 
 log = logging.getLogger("remedy.entry")
-
-GATEWAY = "webhook-gateway"
 
 _REJECTED = (BadEvent, UnreadableEvent, InvalidIdentifier, ValidationError, Rejected)
 
@@ -153,54 +137,3 @@ def _dispatch(handler: CloudEventHandler, event: CloudEvent, step: traces.Step) 
         log.exception("failed %s %s", event["type"], event["id"])
         step.finish("failed", status_code=500, reason=type(exc).__name__)
         return _error(500, "internal", "unexpected failure; the delivery will be retried")
-
-
-def webhook_function(factory: Callable[[], Gateway]) -> Callable[[flask.Request], flask.Response]:
-    """The webhook-gateway entry point: size limits before the body is read. Each
-    webhook is the root step of the trace its delivery starts."""
-    logs.configure()
-    gateway = functools.cache(factory)
-
-    def handle(request: flask.Request) -> flask.Response:
-        if health.is_probe(request):
-            return health.answer(request, gateway, function=GATEWAY)
-        if scrape.is_scrape(request):
-            return scrape.answer(request)
-        delivery = _loggable(request.headers.get("X-GitHub-Delivery", ""))
-        with (
-            logs.context(function=GATEWAY, delivery=delivery),
-            traces.step(GATEWAY, name="webhook", delivery=delivery, attributes={
-                "github.event": request.headers.get("X-GitHub-Event", "")[:64] or None,
-            }) as step,
-            metrics.timed(GATEWAY, "webhook", step),
-        ):  # fmt: skip
-            result = _webhook(gateway(), request)
-            if result.status >= 400:
-                log.info("answered %s: %s", result.status, result.body.get("message"))
-            outcome = traces.outcome_of(result.status)
-            status = result.body.get("status")
-            step.finish(
-                outcome, status_code=result.status,
-                reason=str(status if outcome == "done" else result.body.get("error")),
-            )  # fmt: skip
-            return to_flask(result)
-
-    handle.__name__ = "handle"
-    return handle
-
-
-def _loggable(delivery: str) -> str | None:
-    """The delivery id for log lines, unless it is malformed (no log injection)."""
-    try:
-        return validate_delivery_id(delivery)
-    except InvalidIdentifier:
-        return None
-
-
-def _webhook(gateway: Gateway, request: flask.Request) -> Response:
-    if request.method != "POST":
-        return method_not_allowed(request.method)
-    body = read_limited(request, MAX_BODY_BYTES)
-    if body is None:
-        return too_large()
-    return gateway.handle(request.headers, body)
