@@ -31,6 +31,11 @@ NEVER = ("opentelemetry", "mcp", "remedy.local", "remedy.tools", GENERATED_APIS)
 CoreV1Api alone takes ~0.9 s to import and every method of them validates its arguments
 with pydantic on each call; remedy's requests go through the ApiClient instead
 (remedy.adapters.kube.rest)."""
+GITHUB_PAYLOADS = "remedy.events.github"
+PAYLOAD_READERS = {"push-intake", "feedback-intake", "workflow-resume", "reconciler"}
+"""The functions that read GitHub webhook payloads (pushes, reviews, pull requests; the
+reconciler replays dead-lettered ones). The payload models are pydantic classes built
+when imported, ~45 ms of a cold start; the other functions never load them."""
 GATEWAY_NEVER = ("pydantic", "requests")
 """~85 ms and ~9 MiB (pydantic and the models) and ~25 ms (requests over urllib3) of a
 cold start that webhook-gateway has no use for."""
@@ -127,3 +132,9 @@ def test_the_gateway_loads_neither_pydantic_nor_requests(tmp_path: Path) -> None
     loaded = _loaded("webhook-gateway", tmp_path)
     for package in GATEWAY_NEVER:
         assert not _of(loaded["built"], package), f"webhook-gateway loads {package}"
+
+
+@pytest.mark.parametrize("function", sorted(set(FUNCTIONS) - PAYLOAD_READERS))
+def test_only_payload_readers_load_the_github_payload_models(function: str, tmp_path: Path) -> None:
+    loaded = _loaded(function, tmp_path)
+    assert not _of(loaded["built"], GITHUB_PAYLOADS), f"{function} loads {GITHUB_PAYLOADS}"

@@ -18,8 +18,7 @@ from pydantic import ValidationError
 from remedy import logs, metrics, traces
 from remedy.domain.identifiers import InvalidIdentifier
 from remedy.events import catalogue
-from remedy.events.codec import BadEvent, decode, encode_binary
-from remedy.events.github import UnreadableEvent
+from remedy.events.codec import BadEvent, UnreadableEvent, decode, encode_binary
 from remedy.handlers.common import health, scrape
 from remedy.handlers.common.http import json_response
 from remedy.handlers.common.results import Outcome, Reply

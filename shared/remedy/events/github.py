@@ -20,6 +20,7 @@ from remedy import untrusted_json
 from remedy.domain.agents import parse_time
 from remedy.domain.identifiers import InvalidIdentifier, Repository
 from remedy.domain.pushes import PushFacts
+from remedy.events.codec import UnreadableEvent
 
 GITHUB_HTML = "https://github.com/"
 
@@ -66,10 +67,6 @@ class PushPayload(Lenient):
     pusher: Account | None = None
     sender: Account | None = None
     repository: _Repository | None = None
-
-
-class UnreadableEvent(ValueError):
-    """The event's data is not a GitHub payload remedy can read; the message says why."""
 
 
 def payload_dict(event: CloudEvent) -> dict[str, Any]:

@@ -18,13 +18,13 @@ from pydantic import PositiveInt, ValidationError
 
 from remedy.domain.feedback import FeedbackFacts, FeedbackKind
 from remedy.events import catalogue
+from remedy.events.codec import UnreadableEvent
 from remedy.events.github import (
     Account,
     Head,
     Label,
     Lenient,
     RepositoryRef,
-    UnreadableEvent,
     login_of,
     payload_dict,
     repository_of,
