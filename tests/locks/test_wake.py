@@ -20,11 +20,12 @@ from tests.support.waiting import eventually
 
 
 def _blocked_clients(urls: list[str]) -> int:
+    """Clients blocked in BLPOP right now (flag ``b``; ``cmd`` alone is the last command)."""
     return sum(
         1
         for url in urls
         for client in redis.Redis.from_url(url).client_list()
-        if client.get("cmd") == "blpop"
+        if client.get("cmd") == "blpop" and "b" in client.get("flags", "")
     )
 
 
