@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from remedy.domain import push_order
+from remedy.domain.agents import parse_time
 from remedy.domain.stages import Stage
 
 STAGE_LABEL = "current-stage"
@@ -156,9 +157,21 @@ def resumed(workflow: Workflow, *, now: str, by: str = RESUMED_BY, why: str = ""
     for node in active_suspend_nodes(result):
         entry = nodes[node.node_id]
         entry["phase"] = "Succeeded"
-        entry["finishedAt"] = now
+        entry["finishedAt"] = _not_before(now, entry.get("startedAt"))
         entry["message"] = f"Resumed by: {by}" + (f" ({why})" if why else "")
     return result
+
+
+def _not_before(now: str, started: object) -> str:
+    """``now``, or the node's ``startedAt`` when that is later: a node never finishes
+    before it started. ``now`` is taken when the step began (before it waited for the
+    task's lock), and the workflow controller's clock is not remedy's; a gate reached
+    in between must not read as resumed before it was reached."""
+    if isinstance(started, str):
+        start, moment = parse_time(started), parse_time(now)
+        if start and moment and start > moment:
+            return started
+    return now
 
 
 def moved(
