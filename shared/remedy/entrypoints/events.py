@@ -19,7 +19,7 @@ from remedy import logs, metrics, traces
 from remedy.domain.identifiers import InvalidIdentifier
 from remedy.events import catalogue
 from remedy.events.codec import BadEvent, UnreadableEvent, decode, encode_binary
-from remedy.handlers.common import health, scrape
+from remedy.handlers.common import builtin
 from remedy.handlers.common.http import json_response
 from remedy.handlers.common.results import Outcome, Reply
 from remedy.ports import Rejected, RetryLater
@@ -62,10 +62,8 @@ def cloudevent_function(
     handler = functools.cache(factory)
 
     def handle(request: flask.Request) -> flask.Response:
-        if health.is_probe(request):
-            return health.answer(request, handler, function=name)
-        if scrape.is_scrape(request):
-            return scrape.answer(request)
+        if (answered := builtin.answer(request, handler, function=name)) is not None:
+            return answered
         if request.method != "POST":
             return _error(405, "method_not_allowed", f"{name} takes CloudEvents by POST")
         correlation = request.headers.get("ce-correlationid") or request.headers.get("ce-id")

@@ -14,7 +14,7 @@ import flask
 
 from remedy import logs, metrics, traces
 from remedy.domain.identifiers import InvalidIdentifier, validate_delivery_id
-from remedy.handlers.common import health, scrape
+from remedy.handlers.common import builtin
 from remedy.handlers.common.http import Response, read_limited, to_flask
 from remedy.handlers.gateway import MAX_BODY_BYTES, Gateway, method_not_allowed, too_large
 
@@ -30,10 +30,8 @@ def webhook_function(factory: Callable[[], Gateway]) -> Callable[[flask.Request]
     gateway = functools.cache(factory)
 
     def handle(request: flask.Request) -> flask.Response:
-        if health.is_probe(request):
-            return health.answer(request, gateway, function=GATEWAY)
-        if scrape.is_scrape(request):
-            return scrape.answer(request)
+        if (answered := builtin.answer(request, gateway, function=GATEWAY)) is not None:
+            return answered
         delivery = _loggable(request.headers.get("X-GitHub-Delivery", ""))
         with (
             logs.context(function=GATEWAY, delivery=delivery),

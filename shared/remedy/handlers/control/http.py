@@ -22,7 +22,7 @@ from collections.abc import Callable
 import flask
 
 from remedy import logs, metrics, traces
-from remedy.handlers.common import health, scrape
+from remedy.handlers.common import builtin
 from remedy.handlers.common.http import Response, read_limited, to_flask
 from remedy.handlers.control import api as routes
 from remedy.handlers.control.api import ControlApi
@@ -49,10 +49,8 @@ def control_function(
     api = functools.cache(factory)
 
     def handle(request: flask.Request) -> flask.Response:
-        if health.is_probe(request):
-            return health.answer(request, api, function=NAME)
-        if scrape.is_scrape(request):
-            return scrape.answer(request)
+        if (answered := builtin.answer(request, api, function=NAME)) is not None:
+            return answered
         body = read_limited(request, MAX_BODY_BYTES)
         if body is None:
             return to_flask(_too_large())

@@ -27,7 +27,7 @@ from cloudevents.http import CloudEvent
 from remedy import logs, metrics, traces
 from remedy.events.catalogue import PING
 from remedy.events.codec import BadEvent, decode
-from remedy.handlers.common import health, scrape
+from remedy.handlers.common import builtin
 from remedy.handlers.common.http import json_response
 from remedy.handlers.reconciler.dead_letters import Recorded
 from remedy.handlers.reconciler.reconciler import TickReport
@@ -53,10 +53,8 @@ def reconciler_function(
     service = functools.cache(factory)
 
     def handle(request: flask.Request) -> flask.Response:
-        if health.is_probe(request):
-            return health.answer(request, service, function=NAME)
-        if scrape.is_scrape(request):
-            return scrape.answer(request)
+        if (answered := builtin.answer(request, service, function=NAME)) is not None:
+            return answered
         path = request.path.rstrip("/") or "/"
         if path not in ("/", DEAD_LETTER_PATH):
             return _error(404, "not_found", f"{NAME} serves / (ping) and {DEAD_LETTER_PATH}")
